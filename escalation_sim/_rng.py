@@ -1,0 +1,40 @@
+"""One place where every ``rng`` argument is normalised (Scientific Python SPEC 7)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+RngLike = None | int | np.random.SeedSequence | np.random.Generator
+
+
+def seed_sequence(rng: RngLike) -> np.random.SeedSequence:
+    """Return the ``SeedSequence`` that fixes a whole batch.
+
+    ``None`` draws fresh entropy (recorded in ``SeedSequence.entropy`` so the batch can be
+    replayed); an ``int`` or a ``SeedSequence`` is used as given; a ``Generator`` contributes
+    a seed drawn from its stream, so that passing the same generator state gives the same batch.
+    """
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"rng: a seed must be a non-negative integer, got {rng}")
+        return np.random.SeedSequence(None if rng is None else int(rng))
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(int(rng.integers(0, 2**63)))
+    raise TypeError(
+        "rng must be None, a non-negative int, a numpy.random.SeedSequence or a "
+        f"numpy.random.Generator, got {type(rng).__name__}"
+    )
+
+
+def block_streams(seq: np.random.SeedSequence, block: int) -> tuple[np.random.SFC64, np.random.Generator]:
+    """The two streams of one block of runs.
+
+    Block ``b`` of a batch always gets the same streams, however the batch is chunked: the
+    ``b``-th child of ``seq`` spawns a raw stream for the per-step draws and a generator for
+    the end-of-run draws (fatalities), so the two never shift each other.
+    """
+    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, block))
+    step_seq, end_seq = child.spawn(2)
+    return np.random.SFC64(step_seq), np.random.Generator(np.random.SFC64(end_seq))

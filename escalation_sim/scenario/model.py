@@ -1,0 +1,265 @@
+"""The validated, immutable scenario objects. Build them with ``load_scenario`` or
+``Scenario.from_dict``; both validate, and inside the library they are trusted as they are."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..policies import Ladder, Policy
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Level:
+    """One rung of the escalation ladder."""
+
+    name: str
+    severity: float
+    fatalities: float
+    goldstein: float | None = None
+    cameo: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"name": self.name, "severity": self.severity, "fatalities": self.fatalities}
+        if self.goldstein is not None:
+            out["goldstein"] = self.goldstein
+        if self.cameo:
+            out["cameo"] = list(self.cameo)
+        return out
+
+
+@dataclass(frozen=True)
+class Spontaneous:
+    """A militia's own sparks: each step, against each target independently, an attack at
+    ``level`` with ``probability``."""
+
+    probability: float
+    level: int
+    targets: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"probability": self.probability, "level": self.level, "targets": list(self.targets)}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A state or a militia, with its retaliation policies.
+
+    ``policy`` applies toward every other actor except those named in ``policy_toward``
+    (pairs ``(target, policy)``). ``protects`` holds pairs ``(actor, weight)``.
+    """
+
+    id: str
+    name: str
+    kind: str
+    policy: Policy
+    policy_toward: tuple[tuple[str, Policy], ...] = ()
+    patron: str | None = None
+    protects: tuple[tuple[str, float], ...] = ()
+    control: float = 0.0
+    spontaneous: Spontaneous | None = None
+
+    def policy_for(self, target: str) -> Policy:
+        return dict(self.policy_toward).get(target, self.policy)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind}
+        if self.patron is not None:
+            out["patron"] = self.patron
+        if self.protects:
+            out["protects"] = dict(self.protects)
+        if self.kind == "militia":
+            out["control"] = self.control
+        if self.spontaneous is not None:
+            out["spontaneous"] = self.spontaneous.to_dict()
+        out["policy"] = self.policy.to_dict()
+        if self.policy_toward:
+            out["policy_toward"] = {t: p.to_dict() for t, p in self.policy_toward}
+        return out
+
+
+@dataclass(frozen=True)
+class Event:
+    """A scripted act: in ``step``, ``actor`` acts toward ``target`` at ``level`` exactly."""
+
+    step: int
+    actor: str
+    target: str
+    level: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "actor": self.actor, "target": self.target, "level": self.level}
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Per-step probabilities: a perceived level off by one rung (``perception``), an executed
+    level off by one rung (``execution``), a militia's act also read as its patron's
+    (``attribution``)."""
+
+    perception: float = 0.0
+    execution: float = 0.0
+    attribution: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"perception": self.perception, "execution": self.execution, "attribution": self.attribution}
+
+
+@dataclass(frozen=True)
+class Time:
+    n_steps: int
+    step_length: float = 1
+    step_unit: str = "day"
+    start: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"n_steps": self.n_steps, "step_length": self.step_length, "step_unit": self.step_unit}
+        if self.start is not None:
+            out["start"] = self.start
+        return out
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """``war_level``: an executed level at or above it is war (``None``: never).
+    ``quiet_steps``: that many all-quiet steps after the first hostile act (and after the last
+    scripted event) are a ceasefire (``None``: never)."""
+
+    war_level: int | None
+    quiet_steps: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"war_level": self.war_level, "quiet_steps": self.quiet_steps}
+
+
+@dataclass(frozen=True)
+class Payoffs:
+    """Per-step payoff of an actor toward each other actor, from the pair's two levels.
+
+    Exactly one form is set: ``pd`` = (R, S, T, P) on two levels; ``matrix[own][other]``;
+    or, by default on longer ladders, harm: ``-severity[other] - own_cost * severity[own]``.
+    """
+
+    pd: tuple[float, float, float, float] | None = None
+    matrix: tuple[tuple[float, ...], ...] | None = None
+    own_cost: float = 0.5
+
+    def table(self, ladder: tuple[Level, ...]) -> np.ndarray:
+        """Payoff matrix, shape ``(n_levels, n_levels)``: ``[own level, other's level]``."""
+        if self.pd is not None:
+            r, s, t, p = self.pd
+            return np.array([[r, s], [t, p]], dtype=float)
+        if self.matrix is not None:
+            return np.array(self.matrix, dtype=float)
+        severity = np.array([lv.severity for lv in ladder])
+        return -severity[None, :] - self.own_cost * severity[:, None]
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.pd is not None:
+            return dict(zip("RSTP", self.pd))
+        if self.matrix is not None:
+            return {"matrix": [list(row) for row in self.matrix]}
+        return {"own_cost": self.own_cost}
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Where an element comes from: ``source`` quotes the seed document verbatim; ``note`` says
+    how the public record differs. ``path`` is the key path of the annotated mapping."""
+
+    path: str
+    source: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole, validated scenario. ``to_dict()`` gives a mapping that loads back equal."""
+
+    name: str
+    title: str
+    description: str
+    ladder: tuple[Level, ...]
+    actors: tuple[Actor, ...]
+    time: Time
+    noise: Noise = Noise()
+    events: tuple[Event, ...] = ()
+    outcomes: Outcomes = Outcomes(None, None)
+    payoffs: Payoffs = Payoffs()
+    document: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+    path: str | None = field(default=None, compare=False)
+
+    # -- conveniences ----------------------------------------------------------------------
+    @property
+    def actor_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.actors)
+
+    @property
+    def n_steps(self) -> int:
+        return self.time.n_steps
+
+    @property
+    def top(self) -> int:
+        return len(self.ladder) - 1
+
+    def actor(self, actor_id: str) -> Actor:
+        return self.actors[self.actor_ids.index(actor_id)]
+
+    def policy_ladder(self) -> Ladder:
+        return Ladder(tuple(lv.severity for lv in self.ladder))
+
+    def level_names(self) -> list[str]:
+        return [lv.name for lv in self.ladder]
+
+    # -- serialisation -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schema_version": self.schema_version, "name": self.name,
+                               "title": self.title, "description": self.description}
+        if self.document is not None:
+            out["document"] = self.document
+        out["time"] = self.time.to_dict()
+        out["ladder"] = [lv.to_dict() for lv in self.ladder]
+        out["actors"] = {a.id: a.to_dict() for a in self.actors}
+        out["noise"] = self.noise.to_dict()
+        out["events"] = [e.to_dict() for e in self.events]
+        out["outcomes"] = self.outcomes.to_dict()
+        out["payoffs"] = self.payoffs.to_dict()
+        for note in self.annotations:
+            target = _at_path(out, note.path)
+            if note.source:
+                target["source"] = note.source[0] if len(note.source) == 1 else list(note.source)
+            if note.note is not None:
+                target["note"] = note.note
+        return out
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical form of the scenario (the first 16 hex digits)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def save(self, path) -> None:
+        """Write the scenario as YAML; ``load_scenario(path)`` reads back an equal scenario."""
+        from .io import dump_yaml
+
+        dump_yaml(self.to_dict(), path)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, file: str = "<dict>") -> Scenario:
+        from .validate import build_scenario
+
+        return build_scenario(data, file=file)
+
+
+def _at_path(tree: Any, path: str) -> Any:
+    node = tree
+    for part in path.split(".") if path else []:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
