@@ -1,0 +1,7 @@
+"""The vectorized NumPy core: a scenario compiled to arrays (``plan``), one step of the model
+(``step``), and a chunk of runs advanced together (``engine``). No pandas, Mesa or plotting."""
+
+from .engine import run_chunk
+from .plan import OUTCOMES, STREAM_BLOCK, Plan, compile_plan
+
+__all__ = ["OUTCOMES", "STREAM_BLOCK", "Plan", "compile_plan", "run_chunk"]

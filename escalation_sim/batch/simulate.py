@@ -1,0 +1,177 @@
+"""Monte Carlo batches: the runs split into chunks, the chunks run in-process or on any
+``concurrent.futures.Executor``, their results gathered into a ``BatchResult``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import os
+from concurrent.futures import Executor, as_completed
+from typing import Iterator
+
+import numpy as np
+
+from .. import __version__
+from .._rng import RngLike, seed_sequence
+from ..core.engine import RUN_COLUMNS, run_chunk
+from ..core.plan import STREAM_BLOCK, compile_plan
+from ..scenario import Scenario, load_scenario
+from .result import BatchResult
+
+#: Runs per chunk by default: a multiple of the stream block that keeps a chunk's arrays in cache.
+CHUNK_SIZE = 16 * STREAM_BLOCK
+
+
+def simulate(scenario: Scenario | str | os.PathLike, n_runs: int, *, rng: RngLike = None,
+             n_steps: int | None = None, executor: Executor | None = None,
+             trajectories: bool = False, progress: bool = False,
+             chunk_size: int = CHUNK_SIZE) -> BatchResult:
+    """Run a Monte Carlo batch of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario, or a path or bundled name for ``load_scenario``
+    n_runs : int
+        Number of runs, at least 1.
+    rng : None, int, SeedSequence or Generator
+        Fixes the whole batch. With ``None`` fresh entropy is drawn and recorded in
+        ``result.metadata["seed"]`` so the batch can be replayed.
+    n_steps : int, optional
+        Horizon; the scenario's ``time.n_steps`` by default.
+    executor : concurrent.futures.Executor, optional
+        Runs the chunks (a ``ProcessPoolExecutor``, a Dask client's ``get_executor()``, ...).
+        ``None`` runs them in this process. The result is the same, bit for bit.
+    trajectories : bool
+        Keep every level of every run (``n_steps * n_pairs`` bytes per run), for
+        ``result.trajectory(run)``.
+    progress : bool
+        Show a progress bar (tqdm, on standard error).
+    chunk_size : int
+        Runs per chunk, rounded up to a multiple of the stream block (4096). It changes
+        memory use and speed, never the result.
+
+    Returns
+    -------
+    BatchResult
+    """
+    batch = Batch(scenario, n_runs, rng=rng, n_steps=n_steps, trajectories=trajectories)
+    for first, chunk in batch.run(batch.chunks(chunk_size), executor=executor, progress=progress):
+        batch.add(first, chunk)
+    return batch.result()
+
+
+def check_count(name: str, value, *, optional=False) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+@functools.lru_cache(maxsize=8)
+def _plan(scenario: Scenario):
+    return compile_plan(scenario)
+
+
+def _run_chunk(scenario, seq, first, n, n_steps, trajectories):
+    """Module-level so that process pools can pickle it; compiles the plan once per process."""
+    return run_chunk(_plan(scenario), seq, first, n, n_steps, trajectories)
+
+
+class Batch:
+    """A batch being assembled chunk by chunk: the pieces that ``simulate``, resumable CLI runs
+    and sweeps share. Results go into preallocated arrays, so memory holds the per-run table
+    and one chunk per worker, whatever the number of runs."""
+
+    def __init__(self, scenario, n_runs, *, rng=None, n_steps=None, trajectories=False):
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        self.scenario = scenario
+        self.n_runs = check_count("n_runs", n_runs)
+        self.n_steps = check_count("n_steps", n_steps, optional=True) or scenario.n_steps
+        self.seq = seed_sequence(rng)
+        self.trajectories = trajectories
+        self.plan = _plan(scenario)
+        n_actors, P, L1 = len(scenario.actors), self.plan.n_pairs, self.plan.n_levels
+        step_dtype = np.int16 if self.n_steps <= np.iinfo(np.int16).max else np.int32
+        self.runs = {k: np.zeros(self.n_runs, dtype=step_dtype if k.endswith("step") or k == "hostile_steps" else d)
+                     for k, d in RUN_COLUMNS.items()}
+        for k in ("harm_inflicted", "harm_received", "payoff"):
+            self.runs[k] = np.zeros((n_actors, self.n_runs), dtype=np.float32)
+        self.counts = np.zeros((self.n_steps, P, L1), dtype=np.int64)
+        self.levels = np.zeros((self.n_steps, P, self.n_runs), dtype=np.int8) if trajectories else None
+        self.done = np.zeros(self.n_runs, dtype=bool)
+
+    def chunks(self, chunk_size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
+        """``(first_run, n_runs)`` of each chunk, in order."""
+        size = -(-check_count("chunk_size", chunk_size) // STREAM_BLOCK) * STREAM_BLOCK
+        return [(first, min(size, self.n_runs - first)) for first in range(0, self.n_runs, size)]
+
+    def run(self, chunks, *, executor=None, progress=False) -> Iterator[tuple[int, dict]]:
+        """Yield ``(first_run, chunk_result)`` as chunks finish."""
+        args = (self.scenario, self.seq)
+        bar = _progress(len(chunks), progress)
+        try:
+            if executor is None:
+                for first, n in chunks:
+                    yield first, _run_chunk(*args, first, n, self.n_steps, self.trajectories)
+                    bar.update(1)
+            else:
+                futures = {executor.submit(_run_chunk, *args, first, n, self.n_steps, self.trajectories): first
+                           for first, n in chunks}
+                try:
+                    for future in as_completed(futures):
+                        yield futures[future], future.result()
+                        bar.update(1)
+                finally:
+                    for future in futures:
+                        future.cancel()
+        finally:
+            bar.close()
+
+    def add(self, first: int, chunk: dict) -> None:
+        n = len(chunk["outcome"])
+        for key, column in self.runs.items():
+            column[..., first : first + n] = chunk[key]
+        self.counts += chunk["counts"]
+        if self.levels is not None:
+            self.levels[:, :, first : first + n] = chunk["levels"]
+        self.done[first : first + n] = True
+
+    def metadata(self) -> dict:
+        return {
+            "package": "escalation-sim",
+            "version": __version__,
+            "scenario": self.scenario.name,
+            "scenario_hash": self.scenario.hash(),
+            "seed": {"entropy": self.seq.entropy, "spawn_key": list(self.seq.spawn_key)},
+            "n_runs": self.n_runs,
+            "n_steps": self.n_steps,
+            "stream_block": STREAM_BLOCK,
+            "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def result(self) -> BatchResult:
+        if not self.done.all():
+            missing = int((~self.done).sum())
+            raise RuntimeError(f"{missing} of {self.n_runs} runs have not been simulated")
+        return BatchResult(self.scenario, self.runs, self.counts, self.metadata(), levels=self.levels,
+                           pairs=self.plan.pairs)
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="chunk", desc="runs")

@@ -1,0 +1,238 @@
+"""The vectorized Monte Carlo core: a chunk of runs advanced together, step by step.
+
+A chunk is a whole number of stream blocks (``STREAM_BLOCK`` runs each, the last one possibly
+short). Block ``b`` of a batch draws from its own streams, spawned from the batch's
+``SeedSequence``, and its random words are drawn for a full block at every step whether or not
+its runs have ended, so a run's numbers depend only on (seed, run index): never on the chunk
+size, the executor, or the other runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._rng import block_streams
+from .plan import CEASEFIRE, ONGOING, STREAM_BLOCK, WAR, Plan
+from .step import advance
+
+#: Per-run columns of a chunk's result, with their dtypes.
+RUN_COLUMNS = {
+    "outcome": np.int8,
+    "end_step": np.int32,
+    "peak_level": np.int8,
+    "peak_step": np.int32,
+    "hostile_steps": np.int32,
+    "retaliations": np.int32,
+    "fatalities": np.int32,
+}
+
+
+class BlockWords:
+    """The random words of a set of consecutive stream blocks, one step at a time."""
+
+    def __init__(self, seq: np.random.SeedSequence, first_block: int, n_runs: int, n_draws: int):
+        n_blocks = -(-n_runs // STREAM_BLOCK)
+        streams = [block_streams(seq, first_block + b) for b in range(n_blocks)]
+        self.step_streams = [s for s, _ in streams]
+        self.end_generators = [g for _, g in streams]
+        self.n_runs, self.n_draws = n_runs, n_draws
+        self.buffer = np.empty((n_draws, n_blocks * STREAM_BLOCK), dtype=np.uint32)
+
+    def next(self) -> np.ndarray:
+        """This step's words, shape ``(n_draws, n_runs)``."""
+        if self.n_draws == 0:
+            return self.buffer[:, : self.n_runs]
+        half = self.n_draws * STREAM_BLOCK // 2
+        for b, stream in enumerate(self.step_streams):
+            block = stream.random_raw(half).view(np.uint32).reshape(self.n_draws, STREAM_BLOCK)
+            self.buffer[:, b * STREAM_BLOCK : (b + 1) * STREAM_BLOCK] = block
+        return self.buffer[:, : self.n_runs]
+
+    def poisson(self, mean: np.ndarray) -> np.ndarray:
+        """One Poisson draw per run, each block from its own end-of-run generator."""
+        out = np.empty(self.n_runs, dtype=np.int64)
+        for b, gen in enumerate(self.end_generators):
+            lo, hi = b * STREAM_BLOCK, min((b + 1) * STREAM_BLOCK, self.n_runs)
+            padded = np.zeros(STREAM_BLOCK)
+            padded[: hi - lo] = mean[lo:hi]
+            out[lo:hi] = gen.poisson(padded)[: hi - lo]
+        return out
+
+
+def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: int,
+              n_steps: int, trajectories: bool = False) -> dict[str, np.ndarray]:
+    """Simulate runs ``first_run .. first_run + n_runs - 1`` of a batch.
+
+    ``first_run`` must be a multiple of ``STREAM_BLOCK``. Returns the per-run columns
+    (``RUN_COLUMNS``, plus ``harm_inflicted``, ``harm_received``, ``payoff`` of shape
+    ``(n_actors, n_runs)``), the per-step level counts ``counts`` of shape
+    ``(n_steps, n_pairs, n_levels)``, and with ``trajectories`` the executed levels
+    ``levels`` of shape ``(n_steps, n_pairs, n_runs)``.
+    """
+    if first_run % STREAM_BLOCK:
+        raise ValueError(f"first_run must be a multiple of {STREAM_BLOCK}, got {first_run}")
+    P, L1 = plan.n_pairs, plan.n_levels
+    words = BlockWords(seq, first_run // STREAM_BLOCK, n_runs, plan.n_draws)
+    states = [g.kernel.initial_state((g.pairs.stop - g.pairs.start, n_runs)) for g in plan.groups]
+    tally = _Tally(plan, n_runs, n_steps, trajectories)
+    prev = np.zeros((P, n_runs), dtype=np.int8)
+    for t in range(n_steps):
+        executed, stimulus = advance(plan, t, prev, states, words.next())
+        if tally.n_ended:
+            executed *= tally.active
+        tally.add(t, executed, stimulus)
+        if tally.n_ended == n_runs:
+            tally.finish_early(t)
+            break
+        prev = executed
+    return tally.result(words)
+
+
+class _Tally:
+    """Streams a chunk's measures: per-run counters and per-step level counts.
+
+    Per cell it counts the steps spent at each hostile level (``occupancy``); harm, expected
+    fatalities and payoffs are derived from those counts at the end, so the step loop does no
+    floating-point work. Most cells of an escalation run are quiet, so the counts are updated
+    at the non-zero cells only; on two-level ladders, where half the cells may be hostile,
+    whole-array operations are faster and give the same counts.
+    """
+
+    def __init__(self, plan: Plan, n_runs: int, n_steps: int, trajectories: bool):
+        P, L1 = plan.n_pairs, plan.n_levels
+        self.plan, self.n_runs, self.n_steps = plan, n_runs, n_steps
+        self.runs = {k: np.zeros(n_runs, dtype=d) for k, d in RUN_COLUMNS.items()}
+        self.runs["end_step"][:] = n_steps - 1
+        self.active = np.ones(n_runs, dtype=bool)
+        self.n_ended = 0
+        self.started = np.zeros(n_runs, dtype=bool)
+        self.quiet_run = np.zeros(n_runs, dtype=np.int32)
+        self.dense = L1 == 2
+        self.occupancy = np.zeros((P, L1 - 1, n_runs), dtype=np.int32)
+        self.mutual = np.zeros((P, n_runs), dtype=np.int32) if self.dense else None
+        # Payoff relative to both quiet, summed over the hostile cells (longer ladders only).
+        self.gain = np.zeros((P, n_runs)) if plan.payoff is not None and not self.dense else None
+        if self.gain is not None:
+            self.relative_payoff = (plan.payoff - plan.payoff[0]).reshape(L1, L1)
+        self.counts = np.zeros((n_steps, P, L1), dtype=np.int64)
+        # Runs that ended hold their final levels in the level counts of every later step.
+        self.absorbed = np.zeros((n_steps + 1, P, L1), dtype=np.int64)
+        self.pair_offset = (np.arange(P) * L1)[:, None]
+        self.levels = np.zeros((n_steps, P, n_runs), dtype=np.int8) if trajectories else None
+
+    def add(self, t: int, executed: np.ndarray, stimulus: np.ndarray) -> None:
+        runs = self.runs
+        if self.levels is not None:
+            self.levels[t] = executed
+        if self.dense:
+            self._add_dense(t, executed, stimulus)
+        else:
+            self._add_sparse(t, executed, stimulus)
+        top = executed.max(axis=0)
+        hostile = top > 0
+        runs["peak_step"][top > runs["peak_level"]] = t
+        np.maximum(runs["peak_level"], top, out=runs["peak_level"])
+        runs["hostile_steps"] += hostile
+        self._outcomes(t, top, hostile, executed)
+
+    def _add_dense(self, t, executed, stimulus):
+        hostile = executed.view(bool)
+        self.occupancy[:, 0] += hostile
+        self.mutual += hostile & hostile.take(self.plan.reverse, axis=0)
+        ones = hostile.sum(axis=1)
+        self.counts[t, :, 1] += ones
+        self.counts[t, :, 0] += self.n_runs - ones
+        self.runs["retaliations"] += (hostile & stimulus.view(bool)).sum(axis=0, dtype=np.int32)
+
+    def _add_sparse(self, t, executed, stimulus):
+        n = self.n_runs
+        cells = np.flatnonzero(executed)
+        level = executed.reshape(-1)[cells].astype(np.intp)
+        pair, run = np.divmod(cells, n)
+        self.occupancy.reshape(-1)[(pair * (self.plan.top) + level - 1) * n + run] += 1
+        per_pair = np.bincount(pair * self.plan.n_levels + level, minlength=self.counts[t].size)
+        self.counts[t] += per_pair.reshape(self.counts[t].shape)
+        self.counts[t, :, 0] += n - per_pair.reshape(self.counts[t].shape).sum(axis=1)
+        answered = stimulus.reshape(-1)[cells] > 0
+        self.runs["retaliations"] += np.bincount(run[answered], minlength=n).astype(np.int32)
+        if self.gain is not None:
+            self._add_gain(executed, cells, pair, run, level)
+
+    def _add_gain(self, executed, cells, pair, run, level):
+        """Payoff relative to (0, 0) for every cell where either side was hostile."""
+        n, reverse = self.n_runs, self.plan.reverse
+        other_pair = reverse[pair]
+        other = executed[other_pair, run].astype(np.intp)
+        flat = self.gain.reshape(-1)
+        flat[cells] += self.relative_payoff[level, other]
+        quiet_reply = other == 0  # the other cell of the pair is not among the hostile ones
+        flat[other_pair[quiet_reply] * n + run[quiet_reply]] += self.relative_payoff[0, level[quiet_reply]]
+
+    def _outcomes(self, t, top, hostile, executed):
+        plan = self.plan
+        ended = np.zeros(self.n_runs, dtype=bool)
+        if plan.war_level is not None:
+            war = self.active & (top >= plan.war_level)
+            self._end(war, WAR, t)
+            ended |= war
+        if plan.quiet_steps is not None:
+            self.started |= hostile
+            self.quiet_run += 1
+            self.quiet_run[hostile] = 0
+            if t >= plan.last_event_step:
+                calm = self.active & self.started & (self.quiet_run >= plan.quiet_steps)
+                self._end(calm, CEASEFIRE, t)
+                ended |= calm
+        if ended.any():
+            final = executed[:, ended].astype(np.intp) + self.pair_offset
+            self.absorbed[t + 1] += np.bincount(final.ravel(), minlength=self.absorbed[t + 1].size).reshape(self.absorbed[t + 1].shape)
+
+    def _end(self, which, outcome, t):
+        self.runs["outcome"][which] = outcome
+        self.runs["end_step"][which] = t
+        self.active &= ~which
+        self.n_ended = int(self.n_runs - self.active.sum())
+
+    def finish_early(self, t: int) -> None:
+        """Every run ended at or before step ``t``: the later steps hold only ended runs."""
+        self.counts[t + 1 :, :, 0] += self.n_runs
+
+    def result(self, words: BlockWords) -> dict[str, np.ndarray]:
+        plan, runs = self.plan, dict(self.runs)
+        occupancy = self.occupancy.astype(np.float64)
+        harm = np.einsum("l,plr->pr", plan.severity[1:].astype(np.float64), occupancy)
+        deaths = np.einsum("l,plr->r", plan.fatalities[1:], occupancy)
+        runs["fatalities"] = words.poisson(deaths).astype(np.int32)
+        n_actors = len(plan.scenario.actors)
+        by_actor = np.zeros((n_actors, plan.n_pairs))
+        by_actor[plan.actor_of_pair, np.arange(plan.n_pairs)] = 1
+        by_target = np.zeros_like(by_actor)
+        by_target[plan.target_of_pair, np.arange(plan.n_pairs)] = 1
+        runs["harm_inflicted"] = (by_actor @ harm).astype(np.float32)
+        runs["harm_received"] = (by_target @ harm).astype(np.float32)
+        runs["payoff"] = (by_actor @ self._pair_payoff(runs["end_step"] + 1)).astype(np.float32)
+        # Ended runs were counted at level 0 after their end; count them at their final level.
+        absorbed = np.cumsum(self.absorbed[:-1], axis=0)
+        counts = self.counts + absorbed
+        counts[:, :, 0] -= absorbed.sum(axis=2)
+        runs["counts"] = counts
+        if self.levels is not None:
+            runs["levels"] = self.levels
+        return runs
+
+    def _pair_payoff(self, n_played: np.ndarray) -> np.ndarray:
+        """Each pair's summed payoff to its actor, shape ``(n_pairs, n_runs)``."""
+        plan = self.plan
+        if plan.payoff is None:  # harm: -severity[other] - own_cost * severity[own]
+            severity = plan.severity[1:].astype(np.float64)
+            harm = np.einsum("l,plr->pr", severity, self.occupancy.astype(np.float64))
+            return -harm.take(plan.reverse, axis=0) - plan.own_cost * harm
+        m = plan.payoff.reshape(plan.n_levels, plan.n_levels)
+        base = m[0, 0] * n_played.astype(np.float64)
+        if not self.dense:
+            return base + self.gain
+        own = self.occupancy[:, 0].astype(np.float64)
+        other = own.take(plan.reverse, axis=0)
+        both = self.mutual.astype(np.float64)
+        return (base + (m[1, 0] - m[0, 0]) * (own - both) + (m[0, 1] - m[0, 0]) * (other - both)
+                + (m[1, 1] - m[0, 0]) * both)

@@ -1,0 +1,232 @@
+"""A scenario compiled for the vectorized core: every rule of MODEL.md's step turned into index
+arrays, lookup tables and 32-bit thresholds, fixed before the first step.
+
+Cells are ordered pairs ``(actor, target)`` of distinct actors, numbered ``0..n_pairs-1`` and
+sorted so that the pairs sharing one policy form a contiguous slice (a view, not a copy, in the
+step loop). The random words of one step form an array of shape ``(n_draws, n_runs)``; ``Draws``
+says which rows feed which rule. That layout is part of the reproducibility contract: the Mesa
+model reads the same rows for the run it replays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..policies.base import threshold_u32
+from ..scenario import Scenario
+
+#: Outcome codes in the per-run table.
+ONGOING, WAR, CEASEFIRE = 0, 1, 2
+OUTCOMES = ("ongoing", "war", "ceasefire")
+
+#: Runs that share one random stream. Fixed: changing it changes every result for a given seed.
+STREAM_BLOCK = 4096
+
+
+@dataclass
+class Group:
+    """The pairs that share one policy: ``pairs`` is a slice of the pair axis."""
+
+    pairs: slice
+    policy: object
+    kernel: object
+    draws: slice  # rows of the step's random words, ``kernel.n_draws * n_pairs`` of them
+
+
+@dataclass
+class Plan:
+    scenario: Scenario
+    pairs: np.ndarray  # (n_pairs, 2) actor indices (actor, target)
+    reverse: np.ndarray  # (n_pairs,) index of (target, actor)
+    groups: list[Group]
+    top: int
+    perception: int | None  # threshold, or None when there is no perception noise
+    execution: int | None
+    perception_draws: slice | None
+    execution_draws: slice | None
+    # attribution: a militia's act toward i (pair src) also read as its patron's (pair dst)
+    attribution: tuple[np.ndarray, np.ndarray, int] | None
+    attribution_draws: slice | None
+    # protection: stimulus[dst] >= table[row][level[src]]
+    protection: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    # control: intended[militia pair] capped by intended[patron pair] when u < threshold
+    control: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    control_draws: slice | None
+    # spontaneous: intended[pair] raised to level when u < threshold
+    spontaneous: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    spontaneous_draws: slice | None
+    events: dict[int, tuple[np.ndarray, np.ndarray]]
+    last_event_step: int
+    n_draws: int
+    severity: np.ndarray  # (n_levels,) float32
+    fatalities: np.ndarray  # (n_levels,) float64, expected deaths per act
+    payoff: np.ndarray | None  # (n_levels * n_levels,) flat [own * n + other], None = from harm
+    own_cost: float
+    war_level: int | None
+    quiet_steps: int | None
+    actor_of_pair: np.ndarray = field(init=False)
+    target_of_pair: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        self.actor_of_pair = self.pairs[:, 0]
+        self.target_of_pair = self.pairs[:, 1]
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def n_levels(self) -> int:
+        return self.top + 1
+
+    def pair_index(self, actor: int, target: int) -> int:
+        return int(np.flatnonzero((self.pairs[:, 0] == actor) & (self.pairs[:, 1] == target))[0])
+
+
+def compile_plan(scenario: Scenario) -> Plan:
+    """Compile a validated scenario for the core (and for the Mesa model's replay)."""
+    ids = scenario.actor_ids
+    index = {a: k for k, a in enumerate(ids)}
+    ladder = scenario.policy_ladder()
+
+    # Pairs grouped by policy, in order of first appearance, so every group is contiguous.
+    by_policy: dict[object, list[tuple[int, int]]] = {}
+    for actor in scenario.actors:
+        for target in ids:
+            if target != actor.id:
+                by_policy.setdefault(actor.policy_for(target), []).append((index[actor.id], index[target]))
+    pairs = np.array([p for group in by_policy.values() for p in group], dtype=np.intp)
+    pair_of = {(int(a), int(t)): k for k, (a, t) in enumerate(pairs)}
+    reverse = np.array([pair_of[(t, a)] for a, t in pairs.tolist()], dtype=np.intp)
+
+    draws = _DrawLayout()
+    noise = scenario.noise
+    perception_draws = draws.take(len(pairs)) if noise.perception > 0 else None
+
+    groups, start = [], 0
+    for policy, members in by_policy.items():
+        kernel = policy.compile(ladder)
+        stop = start + len(members)
+        groups.append(Group(slice(start, stop), policy, kernel, draws.take(kernel.n_draws * len(members))))
+        start = stop
+
+    attribution = _attribution(scenario, index, pair_of)
+    attribution_draws = draws.take(len(attribution[0])) if attribution else None
+    control = _control(scenario, index, pair_of)
+    control_draws = draws.take(len(control[0])) if control else None
+    spontaneous = _spontaneous(scenario, index, pair_of)
+    spontaneous_draws = draws.take(len(spontaneous[0])) if spontaneous else None
+    execution_draws = draws.take(len(pairs)) if noise.execution > 0 else None
+
+    events: dict[int, tuple[list, list]] = {}
+    for e in scenario.events:
+        rows, levels = events.setdefault(e.step, ([], []))
+        rows.append(pair_of[(index[e.actor], index[e.target])])
+        levels.append(e.level)
+    payoffs = scenario.payoffs
+    explicit = payoffs.pd is not None or payoffs.matrix is not None
+    return Plan(
+        scenario=scenario,
+        pairs=pairs,
+        reverse=reverse,
+        groups=groups,
+        top=scenario.top,
+        perception=_threshold(noise.perception),
+        execution=_threshold(noise.execution),
+        perception_draws=perception_draws,
+        execution_draws=execution_draws,
+        attribution=attribution,
+        attribution_draws=attribution_draws,
+        protection=_protection(scenario, index, pair_of),
+        control=control,
+        control_draws=control_draws,
+        spontaneous=spontaneous,
+        spontaneous_draws=spontaneous_draws,
+        events={s: (np.array(r, dtype=np.intp), np.array(lv, dtype=np.int8)) for s, (r, lv) in events.items()},
+        last_event_step=max((e.step for e in scenario.events), default=-1),
+        n_draws=draws.n,
+        severity=np.array([lv.severity for lv in scenario.ladder], dtype=np.float32),
+        fatalities=np.array([lv.fatalities for lv in scenario.ladder], dtype=np.float64),
+        payoff=payoffs.table(scenario.ladder).ravel() if explicit else None,
+        own_cost=payoffs.own_cost,
+        war_level=scenario.outcomes.war_level,
+        quiet_steps=scenario.outcomes.quiet_steps,
+    )
+
+
+class _DrawLayout:
+    def __init__(self):
+        self.n = 0
+
+    def take(self, count: int) -> slice:
+        rows = slice(self.n, self.n + count)
+        self.n += count
+        return rows
+
+
+def _threshold(p: float) -> int | None:
+    return None if p <= 0 else (2**32 if p >= 1 else threshold_u32(p))
+
+
+def _attribution(scenario, index, pair_of):
+    if scenario.noise.attribution <= 0:
+        return None
+    src, dst = [], []
+    for m in scenario.actors:
+        if m.kind != "militia":
+            continue
+        for observer in scenario.actors:
+            if observer.id not in (m.id, m.patron):
+                src.append(pair_of[(index[observer.id], index[m.id])])
+                dst.append(pair_of[(index[observer.id], index[m.patron])])
+    if not src:
+        return None
+    return np.array(src), np.array(dst), _threshold(scenario.noise.attribution)
+
+
+def _protection(scenario, index, pair_of):
+    n = len(scenario.ladder)
+    src, dst, tables = [], [], []
+    for protector in scenario.actors:
+        for protected, weight in protector.protects:
+            lookup = np.minimum(np.floor(weight * np.arange(n) + 0.5), n - 1).astype(np.int8)
+            for attacker in scenario.actor_ids:
+                if attacker not in (protector.id, protected):
+                    src.append(pair_of[(index[attacker], index[protected])])
+                    dst.append(pair_of[(index[protector.id], index[attacker])])
+                    tables.append(lookup)
+    if not src:
+        return None
+    return np.array(src), np.array(dst), np.array(tables)
+
+
+def _control(scenario, index, pair_of):
+    militia, patron, thresholds = [], [], []
+    for m in scenario.actors:
+        if m.kind != "militia" or m.control <= 0:
+            continue
+        for target in scenario.actor_ids:
+            if target not in (m.id, m.patron):
+                militia.append(pair_of[(index[m.id], index[target])])
+                patron.append(pair_of[(index[m.patron], index[target])])
+                thresholds.append(_threshold(m.control))
+    if not militia:
+        return None
+    return np.array(militia), np.array(patron), np.array(thresholds, dtype=np.uint64)[:, None]
+
+
+def _spontaneous(scenario, index, pair_of):
+    rows, thresholds, levels = [], [], []
+    for m in scenario.actors:
+        if m.spontaneous is None or m.spontaneous.probability <= 0:
+            continue
+        for target in m.spontaneous.targets:
+            rows.append(pair_of[(index[m.id], index[target])])
+            thresholds.append(_threshold(m.spontaneous.probability))
+            levels.append(m.spontaneous.level)
+    if not rows:
+        return None
+    return (np.array(rows), np.array(thresholds, dtype=np.uint64)[:, None],
+            np.array(levels, dtype=np.int8)[:, None])

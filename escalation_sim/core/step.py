@@ -1,0 +1,130 @@
+"""One step of MODEL.md for a batch of runs: the sub-steps in order, each a function of arrays
+of shape ``(n_pairs, n_runs)``. The core's chunk loop and the Mesa model's replay both call
+``advance``; nothing here loops over runs or actors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .plan import Plan
+
+# What made an act: recorded per cell by ``advance(..., why=...)`` for the Mesa model's story.
+DECIDED, SCRIPTED, ACCIDENT, MISPERCEIVED, SPONTANEOUS, CONTROLLED = 0, 1, 2, 3, 4, 5
+WHY = ("decided", "scripted", "accident", "misperceived", "spontaneous", "restrained")
+
+
+def below(u: np.ndarray, threshold) -> np.ndarray:
+    """``u < threshold`` for uint32 words, where a threshold of 2**32 means always."""
+    if np.isscalar(threshold) and threshold >= 2**32:
+        return np.ones(u.shape, dtype=bool)
+    return u < threshold
+
+
+def off_by_one(levels: np.ndarray, hit: np.ndarray, u: np.ndarray, top: int) -> None:
+    """Move the ``hit`` cells of ``levels`` one rung, in place.
+
+    The lowest bit of the cell's random word picks the direction (1 = up); a move off the
+    ladder is reflected back onto it, so the bottom rung always moves up and the top rung down
+    (on two levels every hit flips the level, as in the textbook game)."""
+    if top == 1:  # two levels: every move is a flip
+        np.bitwise_xor(levels, hit.view(np.int8), out=levels)
+        return
+    cells = np.flatnonzero(hit)
+    if cells.size == 0:
+        return
+    flat = levels.reshape(-1)
+    moved = flat[cells].astype(np.int16) + (u.reshape(-1)[cells] & 1).astype(np.int16) * 2 - 1
+    flat[cells] = top - np.abs(top - np.abs(moved))
+
+
+def advance(plan: Plan, t: int, prev: np.ndarray, states: list, words: np.ndarray, why=None):
+    """Play step ``t``: from the executed levels ``prev`` of step ``t - 1`` to those of step ``t``.
+
+    Parameters
+    ----------
+    prev : int8 array, shape (n_pairs, n_runs)
+        Level each actor executed toward each target in the previous step.
+    states : list of dict
+        Each policy group's state arrays (``kernel.initial_state``), updated in place.
+    words : uint32 array, shape (n_draws, n_runs)
+        This step's random words, in the layout of ``plan``.
+    why : int8 array, shape (n_pairs, n_runs), optional
+        Filled with the reason of each act (``WHY``), for the story of a replayed run.
+
+    Returns
+    -------
+    executed, stimulus : int8 arrays, shape (n_pairs, n_runs)
+    """
+    stimulus, misread = perceive(plan, prev, words)
+    intended = np.empty_like(prev)
+    for group, state in zip(plan.groups, states):
+        u = policy_words(plan, group, words)
+        intended[group.pairs] = group.kernel.decide(t, prev[group.pairs], stimulus[group.pairs], state, u)
+    executed = act(plan, t, intended, misread, words, why)
+    return executed, stimulus
+
+
+def perceive(plan: Plan, prev: np.ndarray, words: np.ndarray):
+    """Steps 1 and 2: what each actor perceives of each other's last act, and its stimulus.
+
+    Returns the stimulus (int8, shape ``(n_pairs, n_runs)``, cell ``(i, j)`` is what ``i``
+    reacts to from ``j``) and which cells were misread (bool, or ``None`` without noise).
+    """
+    perceived = prev.take(plan.reverse, axis=0)
+    misread = None
+    if plan.perception is not None:
+        u = words[plan.perception_draws]
+        misread = below(u, plan.perception)
+        off_by_one(perceived, misread, u, plan.top)
+    if plan.attribution is not None:
+        src, dst, threshold = plan.attribution
+        blamed = perceived[src] * below(words[plan.attribution_draws], threshold)
+        np.maximum.at(perceived, dst, blamed)
+    if plan.protection is not None:
+        src, dst, tables = plan.protection
+        felt = np.take_along_axis(tables, prev[src].astype(np.intp), axis=1)
+        np.maximum.at(perceived, dst, felt)
+    return perceived, misread
+
+
+def policy_words(plan: Plan, group, words: np.ndarray):
+    """A policy group's random words, shape ``(n_draws, n_pairs_in_group, n_runs)``, or None."""
+    if not group.kernel.n_draws:
+        return None
+    return words[group.draws].reshape(group.kernel.n_draws, -1, words.shape[1])
+
+
+def act(plan: Plan, t: int, intended: np.ndarray, misread, words: np.ndarray, why=None) -> np.ndarray:
+    """Steps 4 to 6, in place on ``intended``: militia control, spontaneous attacks, execution
+    noise, scripted events. Returns the executed levels."""
+    if why is not None:
+        why[...] = DECIDED
+        if misread is not None:
+            why[misread & (intended > 0)] = MISPERCEIVED
+    if plan.control is not None:
+        militia, patron, threshold = plan.control
+        obey = words[plan.control_draws] < threshold
+        restrained = np.where(obey, np.minimum(intended[militia], intended[patron]), intended[militia])
+        if why is not None:
+            why[militia] = np.where(restrained < intended[militia], CONTROLLED, why[militia])
+        intended[militia] = restrained
+    if plan.spontaneous is not None:
+        rows, threshold, level = plan.spontaneous
+        spark = (words[plan.spontaneous_draws] < threshold) & (level > intended[rows])
+        intended[rows] = np.where(spark, level, intended[rows])
+        if why is not None:
+            why[rows] = np.where(spark, SPONTANEOUS, why[rows])
+    executed = intended
+    if plan.execution is not None:
+        u = words[plan.execution_draws]
+        slip = below(u, plan.execution)
+        off_by_one(executed, slip, u, plan.top)
+        if why is not None:
+            why[slip] = ACCIDENT
+    event = plan.events.get(t)
+    if event is not None:
+        rows, levels = event
+        executed[rows] = levels[:, None]
+        if why is not None:
+            why[rows] = SCRIPTED
+    return executed
