@@ -71,6 +71,12 @@ class BatchResult:
         self._frame = None
 
     @property
+    def levels(self) -> np.ndarray | None:
+        """Every executed level, shape ``(n_steps, n_pairs, n_runs)`` (zero after a run's end),
+        when simulated with ``trajectories=True``; else ``None``."""
+        return self._levels
+
+    @property
     def n_runs(self) -> int:
         return int(self.metadata["n_runs"])
 

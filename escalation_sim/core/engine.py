@@ -10,6 +10,7 @@ size, the executor, or the other runs.
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from .._rng import block_streams
 from .plan import CEASEFIRE, ONGOING, STREAM_BLOCK, WAR, Plan
@@ -49,14 +50,15 @@ class BlockWords:
         return self.buffer[:, : self.n_runs]
 
     def poisson(self, mean: np.ndarray) -> np.ndarray:
-        """One Poisson draw per run, each block from its own end-of-run generator."""
-        out = np.empty(self.n_runs, dtype=np.int64)
-        for b, gen in enumerate(self.end_generators):
-            lo, hi = b * STREAM_BLOCK, min((b + 1) * STREAM_BLOCK, self.n_runs)
-            padded = np.zeros(STREAM_BLOCK)
-            padded[: hi - lo] = mean[lo:hi]
-            out[lo:hi] = gen.poisson(padded)[: hi - lo]
-        return out
+        """One Poisson draw per run with the given means, by inversion of one uniform per run,
+        so that a run's draw depends on its own mean only (the Mesa model replays it alone)."""
+        u = np.concatenate([gen.random(STREAM_BLOCK) for gen in self.end_generators])[: self.n_runs]
+        return poisson_quantile(u, mean)
+
+
+def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Smallest k with P(X <= k) >= u for X ~ Poisson(mean); 0 where the mean is 0."""
+    return np.where(mean > 0, stats.poisson.ppf(u, np.maximum(mean, 1e-300)), 0).astype(np.int64)
 
 
 def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: int,

@@ -83,9 +83,13 @@ def check_probability(key: str, value: Any) -> float:
 def check_number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise PolicyError(key, f"expected a number, got {value!r}")
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range
+        raise PolicyError(key, "expected a number, got an integer too large for a float") from None
     if not math.isfinite(value):
         raise PolicyError(key, f"expected a finite number, got {value!r}")
-    return float(value)
+    return value
 
 
 def check_level(key: str, value: Any, ladder: Ladder | None = None, *, optional=False) -> int | None:
@@ -135,6 +139,8 @@ class Policy:
     def check(self, ladder: Ladder | None) -> None:
         """Raise ``PolicyError`` if a parameter is invalid (on ``ladder``, when given)."""
         check_level("initial", self.initial, ladder, optional=True)
+        if self.label is not None and not isinstance(self.label, str):
+            raise PolicyError("label", f"expected a name, got {self.label!r}")
 
     def params(self) -> dict[str, Any]:
         """Parameters as plain Python values, without defaults left at ``None``."""

@@ -258,7 +258,7 @@ class MemoryOne(MemoryOnePolicy):
     def _response_array(self) -> np.ndarray:
         try:
             table = np.array(self.response, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise PolicyError("response", "expected a nested list of numbers [own][stimulus][next]") from None
         if table.ndim != 3 or not (table.shape[0] == table.shape[1] == table.shape[2]) or table.shape[0] < 2:
             raise PolicyError("response", f"expected an n x n x n table (n >= 2), got shape {table.shape}")

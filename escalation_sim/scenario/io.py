@@ -25,7 +25,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _mapping_without_duplicates(loader, node, deep=False):
     seen = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # "<<: *anchor" merges a mapping; construct_mapping resolves it
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            continue  # construct_mapping reports an unhashable key with its line
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the key {key!r} is given twice", key_node.start_mark)
@@ -34,6 +40,19 @@ def _mapping_without_duplicates(loader, node, deep=False):
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def _construct_object(loader, node, deep=False):
+    """PyYAML raises plain ValueError, KeyError... for scalars such as ``2020-02-30`` or
+    ``!!int x``; give them the node's line like every other YAML error."""
+    try:
+        return yaml.SafeLoader.construct_object(loader, node, deep)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"cannot read {node.value!r} as {node.tag}: {exc}", node.start_mark) from None
+
+
+_UniqueKeyLoader.construct_object = _construct_object
 
 
 def _bundle_dir():
@@ -49,6 +68,8 @@ def parse_yaml(text: str, file: str) -> Any:
     """Parse YAML text safely; a syntax error becomes a ``ScenarioError`` with its line."""
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)
+    except RecursionError:
+        raise ScenarioError(file, "", "invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -140,5 +161,5 @@ def _child(node, part, path, file):
 
 
 def _index(node: list, part: str, path: str, file: str) -> None:
-    if not part.isdigit() or int(part) >= len(node):
-        raise ScenarioError(file, path, f"expected an index 0..{len(node) - 1}")
+    if not part.isdecimal() or int(part) >= len(node):
+        raise ScenarioError(file, path, f"expected an index 0..{len(node) - 1}" if node else "the list is empty")

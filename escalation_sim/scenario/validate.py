@@ -3,6 +3,7 @@ the key path and what was expected; nothing else ever escapes as an exception.""
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any, Callable
 
@@ -57,8 +58,8 @@ class Reader:
         note = value.pop("note", None)
         if source is None and note is None:
             return
-        quotes = [source] if isinstance(source, str) else source or []
-        if not isinstance(quotes, list) or not all(isinstance(q, str) and q for q in quotes):
+        quotes = [source] if isinstance(source, str) else [] if source is None else source
+        if not isinstance(quotes, list) or (source is not None and not quotes) or not all(isinstance(q, str) and q for q in quotes):
             self.fail(_join(path, "source"), "expected a quotation (a string) or a list of them")
         if note is not None and not isinstance(note, str):
             self.fail(_join(path, "note"), f"expected text, got {_show(note)}")
@@ -72,8 +73,10 @@ class Reader:
         return value
 
     def number(self, value, path, *, low=-math.inf, high=math.inf, what="a number") -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
             self.fail(path, f"expected {what}, got {_show(value)}")
+        if isinstance(value, int) and not -1e308 < value < 1e308:
+            self.fail(path, f"expected {what}, got an integer too large for a float")
         if not low <= value <= high:
             self.fail(path, f"{value!r} is not in [{_num(low)}, {_num(high)}]")
         return value
@@ -88,6 +91,13 @@ class Reader:
             upper = "" if high is None else f"..{high}"
             self.fail(path, f"{value} is not in {low}{upper}" if high is not None else f"{value} is less than {low}")
         return value
+
+
+def _finite(x) -> bool:
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int beyond float range: reported as such by the caller
+        return True
 
 
 def _join(path: str, key) -> str:
@@ -114,7 +124,7 @@ def build_scenario(data: Any, *, file: str) -> Scenario:
         r.fail("", "the scenario is empty; expected a mapping with at least 'time' and 'actors'")
     top = r.mapping(data, "", TOP_KEYS, required=("schema_version", "time", "actors"))
     version = top["schema_version"]
-    if version != SCHEMA_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
         r.fail("schema_version", f"{version!r} is not supported (expected {SCHEMA_VERSION})")
     ladder = _ladder(r, top.get("ladder", "default"))
     time = _time(r, top["time"])
@@ -211,8 +221,10 @@ def _level_parser(r: Reader, ladder) -> Callable[[Any, str], int]:
 def _time(r: Reader, value) -> Time:
     m = r.mapping(value, "time", ("n_steps", "step_length", "step_unit", "start"), required=("n_steps",))
     start = m.get("start")
-    if start is not None and not isinstance(start, str):
-        start = str(start)  # YAML reads an unquoted ISO date as a date
+    if isinstance(start, datetime.date):
+        start = start.isoformat()  # YAML reads an unquoted ISO date as a date
+    elif start is not None and not isinstance(start, str):
+        r.fail("time.start", f"expected a date (2020-01-03), got {_show(start)}")
     return Time(
         n_steps=r.integer(m["n_steps"], "time.n_steps", low=1, high=10**6),
         step_length=r.number(m.get("step_length", 1), "time.step_length", low=1e-9),
@@ -237,18 +249,18 @@ def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
         if not isinstance(actor_id, str) or not actor_id.isidentifier():
             r.fail(path, "an actor id must be a name of letters, digits and underscores")
         raw[actor_id] = r.mapping(item, path, ACTOR_KEYS, required=("kind", "policy"))
+        if raw[actor_id]["kind"] not in ("state", "militia"):
+            r.fail(f"{path}.kind", f"{raw[actor_id]['kind']!r} is not a kind (expected 'state' or 'militia')")
     policy_ladder = Ladder(tuple(lv.severity for lv in ladder))
     actors = []
     for actor_id, m in raw.items():
         path = f"actors.{actor_id}"
         kind = m["kind"]
-        if kind not in ("state", "militia"):
-            r.fail(f"{path}.kind", f"{kind!r} is not a kind (expected 'state' or 'militia')")
         patron = m.get("patron")
         if kind == "militia":
             if patron is None:
                 r.fail(f"{path}.patron", "missing: a militia needs a patron (a state)")
-            if patron not in raw:
+            if not isinstance(patron, str) or patron not in raw:
                 r.fail(f"{path}.patron", f"{patron!r} is not an actor {known}")
             if raw[patron]["kind"] != "state":
                 r.fail(f"{path}.patron", f"{patron!r} is a {raw[patron]['kind']}, not a state")
@@ -293,7 +305,7 @@ def _protects(r, value, path, actor_id, raw, known):
 
 def _policy(r: Reader, spec, path, ladder):
     if isinstance(spec, dict):
-        spec = r.mapping(spec, path, tuple(spec), annotated=True)
+        spec = r.mapping(spec, path, tuple(k for k in spec if isinstance(k, str)), annotated=True)
     try:
         policy = make_policy(spec)
         policy.check(ladder)
@@ -312,9 +324,10 @@ def _spontaneous(r, value, path, actor_id, kind, patron, raw, level):
     default = [a for a in raw if a not in (actor_id, patron)]
     targets = m.get("targets", default)
     if not isinstance(targets, list) or not targets:
-        r.fail(f"{path}.targets", f"expected a list of actor ids, got {_show(targets)}")
+        got = "an empty list" if targets == [] else _show(targets)
+        r.fail(f"{path}.targets", f"expected a non-empty list of actor ids, got {got}")
     for k, t in enumerate(targets):
-        if t not in raw or t == actor_id:
+        if not isinstance(t, str) or t not in raw or t == actor_id:
             r.fail(f"{path}.targets.{k}", f"{t!r} is not another actor (known: {', '.join(sorted(raw))})")
     return Spontaneous(
         probability=r.probability(m["probability"], f"{path}.probability"),

@@ -1,0 +1,159 @@
+"""Each rule of MODEL.md's step, on small scenarios whose course is certain."""
+
+import numpy as np
+import pytest
+
+import escalation_sim as es
+from escalation_sim import Scenario
+
+
+def scenario(actors, *, n_steps=12, events=(), noise=None, outcomes=None, **extra):
+    data = {"schema_version": 1, "name": "rules", "time": {"n_steps": n_steps}, "actors": actors,
+            "events": list(events), "noise": noise or {},
+            "outcomes": outcomes or {"war_level": "war", "quiet_steps": None}, **extra}
+    return Scenario.from_dict(data)
+
+
+def levels(s, actor, target, n_runs=3, rng=1):
+    """Levels actor -> target in every step of run 0, checking all runs agree."""
+    result = es.simulate(s, n_runs, rng=rng, trajectories=True)
+    pair = result.pairs.tolist().index([s.actor_ids.index(actor), s.actor_ids.index(target)])
+    runs = result.levels[:, pair, :]
+    assert (runs == runs[:, :1]).all(), "a deterministic scenario gave different runs"
+    return runs[:, 0].tolist(), result
+
+
+def state(policy="tit_for_tat", **kw):
+    return {"kind": "state", "policy": policy, **kw}
+
+
+def test_tit_for_tat_echoes_a_scripted_attack():
+    s = scenario({"A": state(), "B": state()}, events=[{"step": 0, "actor": "A", "target": "B", "level": 4}], n_steps=6)
+    assert levels(s, "A", "B")[0] == [4, 0, 4, 0, 4, 0]
+    assert levels(s, "B", "A")[0] == [0, 4, 0, 4, 0, 4]
+
+
+def test_escalation_reaches_war_and_ends_the_run():
+    s = scenario({"A": state({"family": "escalate", "step": 1}), "B": state()},
+                 events=[{"step": 0, "actor": "A", "target": "B", "level": 4}])
+    a_to_b, result = levels(s, "A", "B")
+    assert a_to_b[:7] == [4, 0, 5, 0, 6, 0, 7]
+    runs = result.runs
+    assert (runs["outcome"] == "war").all() and (runs["end_step"] == 6).all()
+    assert (runs["peak_level"] == 7).all() and (runs["peak_step"] == 6).all()
+    assert a_to_b[7:] == [0] * 5  # nothing happens after the end
+
+
+def test_ceasefire_after_quiet_steps_following_a_hostile_act():
+    s = scenario({"A": state({"family": "generous_tit_for_tat", "generosity": 1}), "B": state()},
+                 events=[{"step": 0, "actor": "B", "target": "A", "level": 3}],
+                 outcomes={"war_level": "war", "quiet_steps": 5})
+    result = es.simulate(s, 4, rng=3)
+    assert (result.runs["outcome"] == "ceasefire").all()
+    assert (result.runs["end_step"] == 5).all()  # quiet in steps 1..5
+
+
+def test_no_ceasefire_before_the_last_scripted_event():
+    s = scenario({"A": state(), "B": state({"family": "fixed", "level": 0})},
+                 events=[{"step": 0, "actor": "B", "target": "A", "level": 1},
+                         {"step": 9, "actor": "B", "target": "A", "level": 1}],
+                 outcomes={"war_level": "war", "quiet_steps": 2}, n_steps=14)
+    result = es.simulate(s, 2, rng=3)
+    assert (result.runs["end_step"] == 12).all()  # A answers in 10; quiet 11, 12
+
+
+def test_protection_turns_an_attack_on_the_protected_into_a_weighted_stimulus():
+    s = scenario({"P": state(protects={"C": 0.5}), "C": state("always_cooperate"), "X": state("always_cooperate")},
+                 events=[{"step": 0, "actor": "X", "target": "C", "level": 4}], n_steps=3)
+    assert levels(s, "P", "X")[0] == [0, 2, 0]  # round(0.5 * 4) = 2
+
+
+def test_attribution_reads_a_militia_attack_as_its_patrons():
+    s = scenario({"S": state("always_cooperate"), "M": {"kind": "militia", "patron": "S", "policy": "always_cooperate"},
+                  "O": state()},
+                 events=[{"step": 0, "actor": "M", "target": "O", "level": 4}], noise={"attribution": 1.0}, n_steps=3)
+    assert levels(s, "O", "S")[0] == [0, 4, 0]
+    assert levels(s, "O", "M")[0] == [0, 4, 0]
+
+
+@pytest.mark.parametrize("control,expected", [(1.0, 0), (0.0, 5)])
+def test_a_controlled_militia_is_capped_by_its_patron(control, expected):
+    s = scenario({"S": state("always_cooperate"), "M": {"kind": "militia", "patron": "S", "control": control,
+                                                        "policy": {"family": "fixed", "level": 5}},
+                  "O": state("always_cooperate")}, n_steps=3)
+    assert levels(s, "M", "O")[0] == [expected] * 3
+
+
+def test_a_spontaneous_attack_bypasses_the_militias_policy():
+    s = scenario({"S": state("always_cooperate"),
+                  "M": {"kind": "militia", "patron": "S", "policy": "always_cooperate",
+                        "spontaneous": {"probability": 1.0, "level": "lethal_proxy", "targets": ["O"]}},
+                  "O": state("always_cooperate")}, n_steps=3)
+    assert levels(s, "M", "O")[0] == [4, 4, 4]
+    assert levels(s, "M", "S")[0] == [0, 0, 0]
+
+
+def test_perception_noise_on_two_levels_flips_what_is_seen():
+    s = scenario({"A": state(), "B": state()}, ladder="two_level", noise={"perception": 1.0},
+                 outcomes={"war_level": None, "quiet_steps": None}, n_steps=4)
+    assert levels(s, "A", "B")[0] == [1, 0, 1, 0]
+
+
+def test_execution_noise_on_two_levels_flips_what_is_done():
+    s = scenario({"A": state("always_cooperate"), "B": state("always_cooperate")}, ladder="two_level",
+                 noise={"execution": 1.0}, outcomes={"war_level": None, "quiet_steps": None}, n_steps=3)
+    assert levels(s, "A", "B")[0] == [1, 1, 1]
+
+
+def test_noise_moves_one_rung_reflecting_at_the_ends():
+    s = scenario({"A": state({"family": "fixed", "level": 7}), "B": state({"family": "fixed", "level": 3})},
+                 noise={"execution": 1.0}, outcomes={"war_level": None, "quiet_steps": None}, n_steps=40)
+    result = es.simulate(s, 200, rng=4, trajectories=True)
+    ids = result.pairs.tolist()
+    assert set(np.unique(result.levels[:, ids.index([0, 1])])) == {6}
+    seen = result.levels[:, ids.index([1, 0])]
+    assert set(np.unique(seen)) == {2, 4}
+    assert abs((seen == 4).mean() - 0.5) < 4 * np.sqrt(0.25 / seen.size)
+
+
+def test_scripted_events_override_decisions_and_noise():
+    s = scenario({"A": state({"family": "fixed", "level": 2}), "B": state()}, noise={"execution": 1.0},
+                 events=[{"step": 1, "actor": "A", "target": "B", "level": 6}],
+                 outcomes={"war_level": None, "quiet_steps": None}, n_steps=3)
+    result = es.simulate(s, 50, rng=1, trajectories=True)
+    a_to_b = result.levels[:, result.pairs.tolist().index([0, 1]), :]
+    assert (a_to_b[1] == 6).all()
+    assert set(np.unique(a_to_b[[0, 2]])) == {1, 3}  # the decisions themselves were noisy
+
+
+def test_fatalities_are_poisson_with_the_ladders_expected_counts():
+    s = scenario({"A": state({"family": "fixed", "level": 5}), "B": state("always_cooperate")},
+                 outcomes={"war_level": None, "quiet_steps": None}, n_steps=10)
+    n = 20_000
+    deaths = es.simulate(s, n, rng=5).runs["fatalities"]
+    mean = 10 * s.ladder[5].fatalities  # ten state strikes
+    assert abs(deaths.mean() - mean) <= 4 * np.sqrt(mean / n)
+    assert abs(deaths.var() - mean) <= 0.05 * mean  # Poisson: variance = mean
+
+
+def test_harm_payoffs_are_minus_harm_received_minus_cost_of_harm_inflicted():
+    s = scenario({"A": state({"family": "fixed", "level": 3}), "B": state()},
+                 outcomes={"war_level": None, "quiet_steps": None}, n_steps=5)
+    runs = es.simulate(s, 2, rng=1).runs
+    sev = s.ladder[3].severity
+    assert (runs["harm_inflicted_A"] == 5 * sev).all() and (runs["harm_received_A"] == 4 * sev).all()
+    assert np.allclose(runs["payoff_A"], -4 * sev - s.payoffs.own_cost * 5 * sev)
+
+
+def test_a_payoff_matrix_on_a_longer_ladder_is_summed_over_every_step():
+    matrix = [[1, -2, -4], [2, 0, -3], [3, 1, -1]]
+    s = scenario({"A": state({"family": "fixed", "level": 2}), "B": state({"family": "proportional", "ratio": 0.5})},
+                 ladder=[{"name": "calm"}, {"name": "low"}, {"name": "high"}], payoffs={"matrix": matrix},
+                 outcomes={"war_level": None, "quiet_steps": None}, n_steps=4)
+    a_to_b, result = levels(s, "A", "B")
+    b_to_a, _ = levels(s, "B", "A")
+    m = np.array(matrix)
+    expected_a = sum(m[x, y] for x, y in zip(a_to_b, b_to_a))
+    expected_b = sum(m[y, x] for x, y in zip(a_to_b, b_to_a))
+    assert result.runs["payoff_A"].iloc[0] == expected_a
+    assert result.runs["payoff_B"].iloc[0] == expected_b
