@@ -61,6 +61,14 @@ def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return np.where(mean > 0, stats.poisson.ppf(u, np.maximum(mean, 1e-300)), 0).astype(np.int64)
 
 
+def count_rows(cells: np.ndarray) -> np.ndarray:
+    """Number of True cells in each row of a 2-D bool array (a popcount over 8 cells at a
+    time: each True byte holds a single set bit)."""
+    n = cells.shape[1] // 8 * 8
+    counts = np.bitwise_count(cells[:, :n].view(np.uint64)).sum(axis=1, dtype=np.int64) if n else 0
+    return counts + cells[:, n:].sum(axis=1)
+
+
 def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: int,
               n_steps: int, trajectories: bool = False) -> dict[str, np.ndarray]:
     """Simulate runs ``first_run .. first_run + n_runs - 1`` of a batch.
@@ -95,10 +103,11 @@ class _Tally:
 
     Per cell it counts the steps spent at each hostile level (``occupancy``); harm, expected
     fatalities and payoffs are derived from those counts at the end, so the step loop does no
-    floating-point work. Most cells of an escalation run are quiet, so the counts are updated
-    at the non-zero cells only; on two-level ladders, where half the cells may be hostile,
-    whole-array operations are faster and give the same counts.
+    floating-point work and no table look-ups. The counts run in uint8 and are flushed into
+    int32 every 255 steps, which keeps the per-step additions to one byte per cell.
     """
+
+    FLUSH = 255
 
     def __init__(self, plan: Plan, n_runs: int, n_steps: int, trajectories: bool):
         P, L1 = plan.n_pairs, plan.n_levels
@@ -109,11 +118,14 @@ class _Tally:
         self.n_ended = 0
         self.started = np.zeros(n_runs, dtype=bool)
         self.quiet_run = np.zeros(n_runs, dtype=np.int32)
-        self.dense = L1 == 2
-        self.occupancy = np.zeros((P, L1 - 1, n_runs), dtype=np.int32)
-        self.mutual = np.zeros((P, n_runs), dtype=np.int32) if self.dense else None
+        self.occupancy = np.zeros((L1 - 1, P, n_runs), dtype=np.int32)
+        self.recent = np.zeros((L1 - 1, P, n_runs), dtype=np.uint8)
+        self.two_level = L1 == 2
+        self.per_run_sum = np.uint8 if P < 256 else np.int32  # sums over the pair axis
+        self.mutual = np.zeros((P, n_runs), dtype=np.int32) if self.two_level else None
+        self.recent_mutual = np.zeros((P, n_runs), dtype=np.uint8) if self.two_level else None
         # Payoff relative to both quiet, summed over the hostile cells (longer ladders only).
-        self.gain = np.zeros((P, n_runs)) if plan.payoff is not None and not self.dense else None
+        self.gain = np.zeros((P, n_runs)) if plan.payoff is not None and not self.two_level else None
         if self.gain is not None:
             self.relative_payoff = (plan.payoff - plan.payoff[0]).reshape(L1, L1)
         self.counts = np.zeros((n_steps, P, L1), dtype=np.int64)
@@ -126,10 +138,21 @@ class _Tally:
         runs = self.runs
         if self.levels is not None:
             self.levels[t] = executed
-        if self.dense:
-            self._add_dense(t, executed, stimulus)
-        else:
-            self._add_sparse(t, executed, stimulus)
+        for level in range(1, self.plan.n_levels):
+            at = executed.view(bool) if self.two_level else executed == level
+            np.add(self.recent[level - 1], at.view(np.uint8), out=self.recent[level - 1])
+            self.counts[t, :, level] = count_rows(at)
+        self.counts[t, :, 0] = self.n_runs - self.counts[t, :, 1:].sum(axis=1)
+        hostile_cells = executed.view(bool) if self.two_level else executed > 0
+        if self.two_level:
+            both = hostile_cells & hostile_cells.take(self.plan.reverse, axis=0)
+            np.add(self.recent_mutual, both.view(np.uint8), out=self.recent_mutual)
+        answered = hostile_cells & (stimulus > 0)
+        runs["retaliations"] += np.add.reduce(answered.view(np.uint8), axis=0, dtype=self.per_run_sum)
+        if self.gain is not None:
+            self._add_gain(executed)
+        if t % self.FLUSH == self.FLUSH - 1:
+            self._flush()
         top = executed.max(axis=0)
         hostile = top > 0
         runs["peak_step"][top > runs["peak_level"]] = t
@@ -137,32 +160,19 @@ class _Tally:
         runs["hostile_steps"] += hostile
         self._outcomes(t, top, hostile, executed)
 
-    def _add_dense(self, t, executed, stimulus):
-        hostile = executed.view(bool)
-        self.occupancy[:, 0] += hostile
-        self.mutual += hostile & hostile.take(self.plan.reverse, axis=0)
-        ones = hostile.sum(axis=1)
-        self.counts[t, :, 1] += ones
-        self.counts[t, :, 0] += self.n_runs - ones
-        self.runs["retaliations"] += (hostile & stimulus.view(bool)).sum(axis=0, dtype=np.int32)
+    def _flush(self):
+        self.occupancy += self.recent
+        self.recent[...] = 0
+        if self.mutual is not None:
+            self.mutual += self.recent_mutual
+            self.recent_mutual[...] = 0
 
-    def _add_sparse(self, t, executed, stimulus):
-        n = self.n_runs
+    def _add_gain(self, executed):
+        """Payoff relative to (0, 0) for every cell where either side was hostile."""
+        n, reverse = self.n_runs, self.plan.reverse
         cells = np.flatnonzero(executed)
         level = executed.reshape(-1)[cells].astype(np.intp)
         pair, run = np.divmod(cells, n)
-        self.occupancy.reshape(-1)[(pair * (self.plan.top) + level - 1) * n + run] += 1
-        per_pair = np.bincount(pair * self.plan.n_levels + level, minlength=self.counts[t].size)
-        self.counts[t] += per_pair.reshape(self.counts[t].shape)
-        self.counts[t, :, 0] += n - per_pair.reshape(self.counts[t].shape).sum(axis=1)
-        answered = stimulus.reshape(-1)[cells] > 0
-        self.runs["retaliations"] += np.bincount(run[answered], minlength=n).astype(np.int32)
-        if self.gain is not None:
-            self._add_gain(executed, cells, pair, run, level)
-
-    def _add_gain(self, executed, cells, pair, run, level):
-        """Payoff relative to (0, 0) for every cell where either side was hostile."""
-        n, reverse = self.n_runs, self.plan.reverse
         other_pair = reverse[pair]
         other = executed[other_pair, run].astype(np.intp)
         flat = self.gain.reshape(-1)
@@ -200,10 +210,11 @@ class _Tally:
         self.counts[t + 1 :, :, 0] += self.n_runs
 
     def result(self, words: BlockWords) -> dict[str, np.ndarray]:
+        self._flush()
         plan, runs = self.plan, dict(self.runs)
         occupancy = self.occupancy.astype(np.float64)
-        harm = np.einsum("l,plr->pr", plan.severity[1:].astype(np.float64), occupancy)
-        deaths = np.einsum("l,plr->r", plan.fatalities[1:], occupancy)
+        harm = np.einsum("l,lpr->pr", plan.severity[1:].astype(np.float64), occupancy)
+        deaths = np.einsum("l,lpr->r", plan.fatalities[1:], occupancy)
         runs["fatalities"] = words.poisson(deaths).astype(np.int32)
         n_actors = len(plan.scenario.actors)
         by_actor = np.zeros((n_actors, plan.n_pairs))
@@ -227,13 +238,13 @@ class _Tally:
         plan = self.plan
         if plan.payoff is None:  # harm: -severity[other] - own_cost * severity[own]
             severity = plan.severity[1:].astype(np.float64)
-            harm = np.einsum("l,plr->pr", severity, self.occupancy.astype(np.float64))
+            harm = np.einsum("l,lpr->pr", severity, self.occupancy.astype(np.float64))
             return -harm.take(plan.reverse, axis=0) - plan.own_cost * harm
         m = plan.payoff.reshape(plan.n_levels, plan.n_levels)
         base = m[0, 0] * n_played.astype(np.float64)
-        if not self.dense:
+        if not self.two_level:
             return base + self.gain
-        own = self.occupancy[:, 0].astype(np.float64)
+        own = self.occupancy[0].astype(np.float64)
         other = own.take(plan.reverse, axis=0)
         both = self.mutual.astype(np.float64)
         return (base + (m[1, 0] - m[0, 0]) * (own - both) + (m[0, 1] - m[0, 0]) * (other - both)

@@ -36,6 +36,28 @@ class Group:
 
 
 @dataclass
+class Relation:
+    """Rows ``src -> dst`` over the pair axis. Rows that share a destination go into different
+    ``layers`` (lists of row indices with distinct destinations), so each layer is one
+    vectorized update (``np.maximum.at`` and ``reduceat`` over the pair axis are far slower)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    layers: list[np.ndarray]
+
+    @classmethod
+    def of(cls, src, dst) -> Relation:
+        src, dst = np.asarray(src, dtype=np.intp), np.asarray(dst, dtype=np.intp)
+        seen: dict[int, int] = {}
+        depth = []
+        for d in dst.tolist():
+            depth.append(seen.get(d, 0))
+            seen[d] = depth[-1] + 1
+        depth = np.array(depth)
+        return cls(src, dst, [np.flatnonzero(depth == k) for k in range(depth.max() + 1)])
+
+
+@dataclass
 class Plan:
     scenario: Scenario
     pairs: np.ndarray  # (n_pairs, 2) actor indices (actor, target)
@@ -47,10 +69,10 @@ class Plan:
     perception_draws: slice | None
     execution_draws: slice | None
     # attribution: a militia's act toward i (pair src) also read as its patron's (pair dst)
-    attribution: tuple[np.ndarray, np.ndarray, int] | None
+    attribution: tuple[Relation, int] | None
     attribution_draws: slice | None
     # protection: stimulus[dst] >= table[row][level[src]]
-    protection: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    protection: tuple[Relation, np.ndarray] | None
     # control: intended[militia pair] capped by intended[patron pair] when u < threshold
     control: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     control_draws: slice | None
@@ -113,7 +135,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         start = stop
 
     attribution = _attribution(scenario, index, pair_of)
-    attribution_draws = draws.take(len(attribution[0])) if attribution else None
+    attribution_draws = draws.take(len(attribution[0].src)) if attribution else None
     control = _control(scenario, index, pair_of)
     control_draws = draws.take(len(control[0])) if control else None
     spontaneous = _spontaneous(scenario, index, pair_of)
@@ -183,7 +205,7 @@ def _attribution(scenario, index, pair_of):
                 dst.append(pair_of[(index[observer.id], index[m.patron])])
     if not src:
         return None
-    return np.array(src), np.array(dst), _threshold(scenario.noise.attribution)
+    return Relation.of(src, dst), _threshold(scenario.noise.attribution)
 
 
 def _protection(scenario, index, pair_of):
@@ -199,7 +221,7 @@ def _protection(scenario, index, pair_of):
                     tables.append(lookup)
     if not src:
         return None
-    return np.array(src), np.array(dst), np.array(tables)
+    return Relation.of(src, dst), np.array(tables)
 
 
 def _control(scenario, index, pair_of):

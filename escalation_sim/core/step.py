@@ -20,21 +20,25 @@ def below(u: np.ndarray, threshold) -> np.ndarray:
     return u < threshold
 
 
-def off_by_one(levels: np.ndarray, hit: np.ndarray, u: np.ndarray, top: int) -> None:
-    """Move the ``hit`` cells of ``levels`` one rung, in place.
+def off_by_one(levels: np.ndarray, u: np.ndarray, threshold, top: int) -> np.ndarray:
+    """Move cells of ``levels`` one rung with probability ``threshold / 2**32``, in place.
 
-    The lowest bit of the cell's random word picks the direction (1 = up); a move off the
-    ladder is reflected back onto it, so the bottom rung always moves up and the top rung down
-    (on two levels every hit flips the level, as in the textbook game)."""
-    if top == 1:  # two levels: every move is a flip
+    A cell moves when its random word is below the threshold: up when it is in the lower half
+    of that range, down otherwise. A move off the ladder is reflected back onto it, so the
+    bottom rung always moves up and the top rung down (on two levels every move is a flip, as
+    in the textbook game). Returns which cells moved (bool array).
+    """
+    hit = below(u, threshold)
+    if top == 1:
         np.bitwise_xor(levels, hit.view(np.int8), out=levels)
-        return
-    cells = np.flatnonzero(hit)
-    if cells.size == 0:
-        return
-    flat = levels.reshape(-1)
-    moved = flat[cells].astype(np.int16) + (u.reshape(-1)[cells] & 1).astype(np.int16) * 2 - 1
-    flat[cells] = top - np.abs(top - np.abs(moved))
+        return hit
+    half = min(threshold, 2**32) // 2
+    step = (u < half).view(np.int8) << 1
+    step -= hit.view(np.int8)  # +1 (lower half), -1 (upper half) or 0
+    levels += step
+    np.abs(levels, out=levels)  # -1 -> 1
+    np.minimum(levels, 2 * top - levels, out=levels)  # top + 1 -> top - 1
+    return hit
 
 
 def advance(plan: Plan, t: int, prev: np.ndarray, states: list, words: np.ndarray, why=None):
@@ -73,18 +77,23 @@ def perceive(plan: Plan, prev: np.ndarray, words: np.ndarray):
     perceived = prev.take(plan.reverse, axis=0)
     misread = None
     if plan.perception is not None:
-        u = words[plan.perception_draws]
-        misread = below(u, plan.perception)
-        off_by_one(perceived, misread, u, plan.top)
+        misread = off_by_one(perceived, words[plan.perception_draws], plan.perception, plan.top)
     if plan.attribution is not None:
-        src, dst, threshold = plan.attribution
-        blamed = perceived[src] * below(words[plan.attribution_draws], threshold)
-        np.maximum.at(perceived, dst, blamed)
+        relation, threshold = plan.attribution
+        blamed = perceived[relation.src] * below(words[plan.attribution_draws], threshold)
+        raise_to(perceived, relation, blamed)
     if plan.protection is not None:
-        src, dst, tables = plan.protection
-        felt = np.take_along_axis(tables, prev[src].astype(np.intp), axis=1)
-        np.maximum.at(perceived, dst, felt)
+        relation, tables = plan.protection
+        raise_to(perceived, relation, np.take_along_axis(tables, prev[relation.src].astype(np.intp), axis=1))
     return perceived, misread
+
+
+def raise_to(levels: np.ndarray, relation, values: np.ndarray) -> None:
+    """``levels[dst[k]] = max(levels[dst[k]], values[k])`` for every row ``k`` of the relation,
+    in place; rows may share a destination."""
+    for rows in relation.layers:
+        targets = relation.dst[rows]
+        levels[targets] = np.maximum(levels[targets], values[rows])
 
 
 def policy_words(plan: Plan, group, words: np.ndarray):
@@ -116,9 +125,7 @@ def act(plan: Plan, t: int, intended: np.ndarray, misread, words: np.ndarray, wh
             why[rows] = np.where(spark, SPONTANEOUS, why[rows])
     executed = intended
     if plan.execution is not None:
-        u = words[plan.execution_draws]
-        slip = below(u, plan.execution)
-        off_by_one(executed, slip, u, plan.top)
+        slip = off_by_one(executed, words[plan.execution_draws], plan.execution, plan.top)
         if why is not None:
             why[slip] = ACCIDENT
     event = plan.events.get(t)
