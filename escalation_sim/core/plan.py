@@ -64,15 +64,15 @@ class Plan:
     reverse: np.ndarray  # (n_pairs,) index of (target, actor)
     groups: list[Group]
     top: int
-    perception: int | None  # threshold, or None when there is no perception noise
-    execution: int | None
+    perception: np.uint32 | None  # hit when a word is <= this limit; None: no perception noise
+    execution: np.uint32 | None
     perception_draws: slice | None
     execution_draws: slice | None
     # attribution: a militia's act toward i (pair src) also read as its patron's (pair dst)
     attribution: tuple[Relation, int] | None
     attribution_draws: slice | None
-    # protection: stimulus[dst] >= table[row][level[src]]
-    protection: tuple[Relation, np.ndarray] | None
+    # protection: stimulus[dst] >= tables[offsets[row] + level[src]]
+    protection: tuple[Relation, np.ndarray, np.ndarray] | None
     # control: intended[militia pair] capped by intended[patron pair] when u < threshold
     control: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     control_draws: slice | None
@@ -188,8 +188,12 @@ class _DrawLayout:
         return rows
 
 
-def _threshold(p: float) -> int | None:
-    return None if p <= 0 else (2**32 if p >= 1 else threshold_u32(p))
+def _threshold(p: float) -> np.uint32 | None:
+    """The largest word that counts as a hit: ``u <= limit`` has probability ``p`` (to 2**-32).
+    ``None`` when the event never happens."""
+    if p <= 0:
+        return None
+    return np.uint32(2**32 - 1 if p >= 1 else max(threshold_u32(p), 1) - 1)
 
 
 def _attribution(scenario, index, pair_of):
@@ -221,7 +225,9 @@ def _protection(scenario, index, pair_of):
                     tables.append(lookup)
     if not src:
         return None
-    return Relation.of(src, dst), np.array(tables)
+    # one flat look-up table; row k's entries start at offsets[k]
+    offsets = (np.arange(len(tables)) * n)[:, None].astype(np.int32)
+    return Relation.of(src, dst), np.concatenate(tables), offsets
 
 
 def _control(scenario, index, pair_of):
@@ -236,7 +242,7 @@ def _control(scenario, index, pair_of):
                 thresholds.append(_threshold(m.control))
     if not militia:
         return None
-    return np.array(militia), np.array(patron), np.array(thresholds, dtype=np.uint64)[:, None]
+    return np.array(militia), np.array(patron), np.array(thresholds, dtype=np.uint32)[:, None]
 
 
 def _spontaneous(scenario, index, pair_of):
@@ -250,5 +256,5 @@ def _spontaneous(scenario, index, pair_of):
             levels.append(m.spontaneous.level)
     if not rows:
         return None
-    return (np.array(rows), np.array(thresholds, dtype=np.uint64)[:, None],
+    return (np.array(rows), np.array(thresholds, dtype=np.uint32)[:, None],
             np.array(levels, dtype=np.int8)[:, None])

@@ -13,27 +13,25 @@ DECIDED, SCRIPTED, ACCIDENT, MISPERCEIVED, SPONTANEOUS, CONTROLLED = 0, 1, 2, 3,
 WHY = ("decided", "scripted", "accident", "misperceived", "spontaneous", "restrained")
 
 
-def below(u: np.ndarray, threshold) -> np.ndarray:
-    """``u < threshold`` for uint32 words, where a threshold of 2**32 means always."""
-    if np.isscalar(threshold) and threshold >= 2**32:
-        return np.ones(u.shape, dtype=bool)
-    return u < threshold
+def below(u: np.ndarray, limit) -> np.ndarray:
+    """``u <= limit`` for uint32 words and limits (``Plan`` stores ``round(p * 2**32) - 1``:
+    probability ``p`` exactly, ``p = 1`` included)."""
+    return u <= limit
 
 
-def off_by_one(levels: np.ndarray, u: np.ndarray, threshold, top: int) -> np.ndarray:
-    """Move cells of ``levels`` one rung with probability ``threshold / 2**32``, in place.
+def off_by_one(levels: np.ndarray, u: np.ndarray, limit, top: int) -> np.ndarray:
+    """Move cells of ``levels`` one rung with probability ``(limit + 1) / 2**32``, in place.
 
     A cell moves when its random word is below the threshold: up when it is in the lower half
     of that range, down otherwise. A move off the ladder is reflected back onto it, so the
     bottom rung always moves up and the top rung down (on two levels every move is a flip, as
     in the textbook game). Returns which cells moved (bool array).
     """
-    hit = below(u, threshold)
+    hit = below(u, limit)
     if top == 1:
         np.bitwise_xor(levels, hit.view(np.int8), out=levels)
         return hit
-    half = min(threshold, 2**32) // 2
-    step = (u < half).view(np.int8) << 1
+    step = (u <= np.uint32(limit // 2)).view(np.int8) << 1
     step -= hit.view(np.int8)  # +1 (lower half), -1 (upper half) or 0
     levels += step
     np.abs(levels, out=levels)  # -1 -> 1
@@ -79,12 +77,12 @@ def perceive(plan: Plan, prev: np.ndarray, words: np.ndarray):
     if plan.perception is not None:
         misread = off_by_one(perceived, words[plan.perception_draws], plan.perception, plan.top)
     if plan.attribution is not None:
-        relation, threshold = plan.attribution
-        blamed = perceived[relation.src] * below(words[plan.attribution_draws], threshold)
+        relation, limit = plan.attribution
+        blamed = perceived[relation.src] * below(words[plan.attribution_draws], limit)
         raise_to(perceived, relation, blamed)
     if plan.protection is not None:
-        relation, tables = plan.protection
-        raise_to(perceived, relation, np.take_along_axis(tables, prev[relation.src].astype(np.intp), axis=1))
+        relation, tables, offsets = plan.protection
+        raise_to(perceived, relation, tables.take(prev[relation.src] + offsets))
     return perceived, misread
 
 
@@ -111,15 +109,15 @@ def act(plan: Plan, t: int, intended: np.ndarray, misread, words: np.ndarray, wh
         if misread is not None:
             why[misread & (intended > 0)] = MISPERCEIVED
     if plan.control is not None:
-        militia, patron, threshold = plan.control
-        obey = words[plan.control_draws] < threshold
+        militia, patron, limit = plan.control
+        obey = below(words[plan.control_draws], limit)
         restrained = np.where(obey, np.minimum(intended[militia], intended[patron]), intended[militia])
         if why is not None:
             why[militia] = np.where(restrained < intended[militia], CONTROLLED, why[militia])
         intended[militia] = restrained
     if plan.spontaneous is not None:
-        rows, threshold, level = plan.spontaneous
-        spark = (words[plan.spontaneous_draws] < threshold) & (level > intended[rows])
+        rows, limit, level = plan.spontaneous
+        spark = below(words[plan.spontaneous_draws], limit) & (level > intended[rows])
         intended[rows] = np.where(spark, level, intended[rows])
         if why is not None:
             why[rows] = np.where(spark, SPONTANEOUS, why[rows])

@@ -43,11 +43,14 @@ class TableKernel:
             cdf = np.cumsum(row[levels])[:-1]
             self.thresholds[r, : len(cdf)] = np.minimum(np.round(cdf * U32), 2**32 - 1)
         self.n_draws = 1 if width > 1 else 0
-        first = self.outcomes[:, 0].reshape(n, n)
-        self._by_stimulus = first[0] if self.n_draws == 0 and (first == first[0]).all() else None
-        self._identity = self._by_stimulus is not None and np.array_equal(
-            self._by_stimulus, np.arange(n)
-        )
+        # Most rules ignore the actor's own previous level: their rows can be indexed by the
+        # stimulus alone, which saves forming the combined index in the step loop.
+        by_row = self.outcomes.reshape(n, n, width)
+        cut = self.thresholds.reshape(n, n, -1)
+        self._stimulus_only = bool((by_row == by_row[0]).all() and (cut == cut[0]).all())
+        if self._stimulus_only:
+            self.outcomes, self.thresholds = by_row[0], cut[0]
+        self._identity = self.n_draws == 0 and self._stimulus_only and np.array_equal(self.outcomes[:, 0], np.arange(n))
 
     def initial_state(self, shape) -> dict:
         return {}
@@ -57,11 +60,12 @@ class TableKernel:
             return np.full(own.shape, self.initial, dtype=np.int8)
         if self._identity:
             return stimulus
-        if self._by_stimulus is not None:
-            return self._by_stimulus.take(stimulus)
-        row = own.astype(np.intp)
-        row *= self.n_levels
-        row += stimulus
+        if self._stimulus_only:
+            row = stimulus.astype(np.intp)
+        else:
+            row = own.astype(np.intp)
+            row *= self.n_levels
+            row += stimulus
         out = self.outcomes[:, 0].take(row)
         for k in range(1, self.outcomes.shape[1]):
             later = u[0] >= self.thresholds[:, k - 1].take(row)
