@@ -71,8 +71,8 @@ class Plan:
     # attribution: a militia's act toward i (pair src) also read as its patron's (pair dst)
     attribution: tuple[Relation, int] | None
     attribution_draws: slice | None
-    # protection: stimulus[dst] >= tables[offsets[row] + level[src]]
-    protection: tuple[Relation, np.ndarray, np.ndarray] | None
+    # protection: stimulus[dst] >= number of rises[row] at or below level[src]
+    protection: tuple[Relation, np.ndarray] | None
     # control: intended[militia pair] capped by intended[patron pair] when u < threshold
     control: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     control_draws: slice | None
@@ -214,20 +214,24 @@ def _attribution(scenario, index, pair_of):
 
 def _protection(scenario, index, pair_of):
     n = len(scenario.ladder)
-    src, dst, tables = [], [], []
+    src, dst, steps = [], [], []
     for protector in scenario.actors:
         for protected, weight in protector.protects:
-            lookup = np.minimum(np.floor(weight * np.arange(n) + 0.5), n - 1).astype(np.int8)
+            felt = np.minimum(np.floor(weight * np.arange(n) + 0.5), n - 1).astype(int)
+            # felt[level] = number of entries of `rise` that are <= level (a step function)
+            rise = np.repeat(np.arange(n), np.diff(felt, prepend=0))
             for attacker in scenario.actor_ids:
                 if attacker not in (protector.id, protected):
                     src.append(pair_of[(index[attacker], index[protected])])
                     dst.append(pair_of[(index[protector.id], index[attacker])])
-                    tables.append(lookup)
+                    steps.append(rise)
     if not src:
         return None
-    # one flat look-up table; row k's entries start at offsets[k]
-    offsets = (np.arange(len(tables)) * n)[:, None].astype(np.int32)
-    return Relation.of(src, dst), np.concatenate(tables), offsets
+    width = max(len(r) for r in steps)
+    rises = np.full((len(steps), max(width, 1)), n, dtype=np.int8)  # n: never reached
+    for k, rise in enumerate(steps):
+        rises[k, : len(rise)] = rise
+    return Relation.of(src, dst), rises
 
 
 def _control(scenario, index, pair_of):

@@ -51,6 +51,14 @@ class TableKernel:
         if self._stimulus_only:
             self.outcomes, self.thresholds = by_row[0], cut[0]
         self._identity = self.n_draws == 0 and self._stimulus_only and np.array_equal(self.outcomes[:, 0], np.arange(n))
+        # Forgiving tit-for-tat (generous tit-for-tat and kin): answer in kind unless the word
+        # falls below one threshold, then quiet. Two whole-array operations instead of look-ups.
+        self._forgive = None
+        if self._stimulus_only and self.n_draws == 1 and self.outcomes.shape[1] == 2:
+            hostile = slice(1, None)
+            if ((self.outcomes[hostile, 0] == 0).all() and np.array_equal(self.outcomes[hostile, 1], np.arange(1, n))
+                    and (self.thresholds[hostile, 0] == self.thresholds[1, 0]).all() and self.outcomes[0, 1] == 0):
+                self._forgive = self.thresholds[1, 0]
 
     def initial_state(self, shape) -> dict:
         return {}
@@ -60,6 +68,8 @@ class TableKernel:
             return np.full(own.shape, self.initial, dtype=np.int8)
         if self._identity:
             return stimulus
+        if self._forgive is not None:
+            return stimulus * (u[0] >= self._forgive)
         if self._stimulus_only:
             row = stimulus.astype(np.intp)
         else:
@@ -69,7 +79,7 @@ class TableKernel:
         out = self.outcomes[:, 0].take(row)
         for k in range(1, self.outcomes.shape[1]):
             later = u[0] >= self.thresholds[:, k - 1].take(row)
-            np.copyto(out, self.outcomes[:, k].take(row), where=later)
+            out += (self.outcomes[:, k].take(row) - out) * later  # faster than masked copies
         return out
 
 

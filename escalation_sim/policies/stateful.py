@@ -108,7 +108,7 @@ class _ContriteKernel(_Kernel):
         apologise = contrite & (own == 0)
         accident = (own > intended) & (stimulus == 0)
         contrite[...] = (contrite & ~apologise) | (~apologise & accident)
-        out = np.where(apologise, np.int8(0), stimulus).astype(np.int8)
+        out = stimulus * ~apologise
         opening = self.opening(step, own.shape)
         if step == 0:
             out = opening if opening is not None else np.zeros(own.shape, dtype=np.int8)
@@ -165,7 +165,6 @@ class _LedgerKernel(_Kernel):
         score -= self.severity.take(own)
         np.maximum(score, 0.0, out=score)
         settle = np.searchsorted(self.severity, p.overreaction * score, side="right") - 1
-        out = np.clip(settle, 1, self.cap).astype(np.int8)
-        out[score <= p.tolerance] = 0
+        out = np.clip(settle, 1, self.cap).astype(np.int8) * (score > p.tolerance)
         opening = self.opening(step, own.shape)
         return opening if opening is not None else out
