@@ -157,3 +157,34 @@ def test_a_payoff_matrix_on_a_longer_ladder_is_summed_over_every_step():
     expected_b = sum(m[y, x] for x, y in zip(a_to_b, b_to_a))
     assert result.runs["payoff_A"].iloc[0] == expected_a
     assert result.runs["payoff_B"].iloc[0] == expected_b
+
+
+@pytest.mark.parametrize("p", [0.005, 0.3])
+def test_sparse_and_dense_noise_moves_agree(p, monkeypatch):
+    from escalation_sim.core import step
+    from escalation_sim.core.plan import _threshold
+
+    rng = np.random.default_rng(8)
+    levels = rng.integers(0, 8, (5, 4096)).astype(np.int8)
+    u = rng.integers(0, 2**32, levels.shape, dtype=np.uint32)
+    limit = _threshold(p)
+    outcomes = []
+    for sparse_limit in (0, 2**32):  # force the dense, then the sparse path
+        monkeypatch.setattr(step, "SPARSE_LIMIT", sparse_limit)
+        moved = levels.copy()
+        hit = step.off_by_one(moved, u, limit, 7)
+        outcomes.append(moved)
+        assert np.array_equal(hit, u <= limit)
+    assert np.array_equal(*outcomes)
+    changed = outcomes[0] != levels
+    assert np.array_equal(changed, u <= limit)
+    assert (np.abs(outcomes[0].astype(int) - levels) == changed).all()
+
+
+def test_protectors_that_share_a_target_each_raise_the_stimulus():
+    # P protects both B and C; X strikes B at 2 and C at 6: P's stimulus toward X is 6
+    s = scenario({"P": state(protects={"B": 1.0, "C": 1.0}), "B": state("always_cooperate"),
+                  "C": state("always_cooperate"), "X": state("always_cooperate")},
+                 events=[{"step": 0, "actor": "X", "target": "B", "level": 2},
+                         {"step": 0, "actor": "X", "target": "C", "level": 6}], n_steps=2)
+    assert levels(s, "P", "X")[0] == [0, 6]
