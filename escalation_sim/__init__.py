@@ -15,7 +15,28 @@ from .batch import BatchResult, load_result, simulate  # noqa: E402
 from .policies import make_policy, policy_names  # noqa: E402
 from .scenario import Scenario, ScenarioError, list_scenarios, load_scenario, with_overrides  # noqa: E402
 
+# Importing Mesa is slow and sets the process-wide multiprocessing start method, so the Mesa
+# side is imported only when one of its names is first used.
+_LAZY = {
+    "EscalationModel": "escalation_sim.agents",
+    "StateAgent": "escalation_sim.agents",
+    "MilitiaAgent": "escalation_sim.agents",
+    "replay_runs": "escalation_sim.agents",
+}
+
 __all__ = [
     "BatchResult", "Scenario", "ScenarioError", "__version__", "list_scenarios", "load_result",
-    "load_scenario", "make_policy", "policy_names", "simulate", "with_overrides",
+    "load_scenario", "make_policy", "policy_names", "simulate", "with_overrides", *_LAZY,
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'escalation_sim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -3,15 +3,16 @@
 Run ``r`` of a batch reads column ``r % STREAM_BLOCK`` of the words of stream block
 ``r // STREAM_BLOCK`` (``core.engine.BlockWords``): a block's words are drawn for the whole
 block at every step, so replaying one run means drawing its block's words and keeping one
-column. ``block_columns`` draws a block once for many runs at a time.
+column. ``block_columns`` draws a block once for many runs at a time. The end-of-run draws
+(fatalities) come from the block's second stream, one uniform per run (``RunDraws``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.engine import BlockWords, run_chunk
-from ..core.plan import STREAM_BLOCK, Plan
+from ..core.engine import BlockWords
+from ..core.plan import STREAM_BLOCK
 
 
 def locate(run: int) -> tuple[int, int]:
@@ -60,14 +61,19 @@ def block_columns(seq: np.random.SeedSequence, block: int, columns: np.ndarray, 
     return out
 
 
-def core_fatalities(plan: Plan, seq: np.random.SeedSequence, block: int, columns: np.ndarray,
-                    n_steps: int) -> np.ndarray:
-    """The core's fatality draws for some columns of one block, shape ``(len(columns),)``.
+class RunDraws:
+    """One run's end-of-run draws: the core's ``BlockWords.poisson`` over the run's block, with
+    the run's own expected deaths in its column.
 
-    The core draws a block's fatalities in one ``Generator.poisson`` call over the block's
-    expected deaths; numpy draws those one after another from one stream, so a run's draw
-    depends on the expected deaths of the runs before it in its block. Only the core over
-    those runs gives them: it runs the block up to the last column asked for.
+    The core inverts one uniform per run, so a run's draw needs nothing of the other runs.
     """
-    chunk = run_chunk(plan, seq, block * STREAM_BLOCK, int(columns.max()) + 1, n_steps)
-    return chunk["fatalities"][columns].astype(np.int64)
+
+    def __init__(self, seq: np.random.SeedSequence, run: int):
+        self.block, self.column = locate(run)
+        self.seq = seq
+
+    def poisson(self, mean: np.ndarray) -> np.ndarray:
+        """The run's draw, shape ``(1,)``, from its expected deaths ``mean`` of shape ``(1,)``."""
+        padded = np.zeros(self.column + 1)
+        padded[-1] = mean[0]
+        return BlockWords(self.seq, self.block, self.column + 1, 0).poisson(padded)[-1:]

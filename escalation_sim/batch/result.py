@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._frames import trajectory_frame
 from ..core.plan import OUTCOMES
 from ..scenario import Scenario, load_scenario
 
@@ -168,18 +169,6 @@ class BatchResult:
         if self._levels is not None:
             np.save(folder / "levels.npy", self._levels)
         return folder
-
-
-def trajectory_frame(levels: np.ndarray, pairs: np.ndarray, actor_ids) -> pd.DataFrame:
-    """Tidy frame of levels of shape ``(n_steps, n_pairs)``: step, actor, target, level."""
-    n_steps, n_pairs = levels.shape
-    ids = np.array(actor_ids, dtype=object)
-    return pd.DataFrame({
-        "step": np.repeat(np.arange(n_steps), n_pairs),
-        "actor": np.tile(ids[pairs[:, 0]], n_steps),
-        "target": np.tile(ids[pairs[:, 1]], n_steps),
-        "level": levels.ravel().astype(np.int8),
-    })
 
 
 def load_result(folder) -> BatchResult:

@@ -1,0 +1,64 @@
+"""The measures and outcome rules of one run, step by step, as the engine's ``_Tally`` keeps them
+for a batch (MODEL.md, Outcomes).
+
+The engine's tally is array code over thousands of runs; on the one run of a Mesa model its
+per-call overhead outweighs the work many times over, so this is the same bookkeeping in plain
+Python over the run's few cells. The replay tests hold the two to the same numbers, run by run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.plan import CEASEFIRE, ONGOING, WAR, Plan
+
+
+class RunTally:
+    """Outcome, peak, hostile steps, retaliations and per-cell counts of one run.
+
+    Parameters
+    ----------
+    plan : Plan
+    n_steps : int
+        The horizon: an ongoing run ends at step ``n_steps - 1``.
+    """
+
+    def __init__(self, plan: Plan, n_steps: int):
+        self.plan = plan
+        self.outcome, self.end_step = ONGOING, n_steps - 1
+        self.peak_level = self.peak_step = self.hostile_steps = self.retaliations = 0
+        self.ended, self.started, self.quiet_run = False, False, 0
+        # Steps each cell spent at each hostile level: [level - 1][pair], as the engine counts.
+        self.occupancy = np.zeros((plan.top, plan.n_pairs), dtype=np.int64)
+
+    def add(self, t: int, levels: list[int], stimulus: list[int]) -> None:
+        """Count step ``t``: the executed ``levels`` and the ``stimulus`` of every pair (lists,
+        pair order of the plan)."""
+        top = max(levels)
+        if top > self.peak_level:
+            self.peak_level, self.peak_step = top, t
+        self.hostile_steps += top > 0
+        for pair, level in enumerate(levels):
+            if level:
+                self.occupancy[level - 1, pair] += 1
+                self.retaliations += stimulus[pair] > 0
+        self._outcomes(t, top)
+
+    def _outcomes(self, t: int, top: int) -> None:
+        plan = self.plan
+        if plan.war_level is not None and top >= plan.war_level:
+            self._end(WAR, t)
+        if plan.quiet_steps is not None:
+            self.started |= top > 0
+            self.quiet_run = 0 if top > 0 else self.quiet_run + 1
+            if t >= plan.last_event_step and self.started and self.quiet_run >= plan.quiet_steps:
+                self._end(CEASEFIRE, t)
+
+    def _end(self, outcome: int, t: int) -> None:
+        if not self.ended:  # war is checked first and wins a tie with a ceasefire
+            self.outcome, self.end_step, self.ended = outcome, t, True
+
+    def expected_deaths(self) -> float:
+        """Expected fatalities of the run's acts: the ladder's per-act means over the counts."""
+        occupancy = self.occupancy[:, :, None].astype(np.float64)  # the engine's (level, pair, run)
+        return float(np.einsum("l,lpr->r", self.plan.fatalities[1:], occupancy)[0])
