@@ -11,7 +11,10 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
+from . import games  # noqa: E402
 from .analysis.sweep import SweepResult, load_sweep, sensitivity, sweep  # noqa: E402
+from .batch.store import run_to_folder  # noqa: E402
+from .games import STRATEGIES, dyad_game, ecological, match_scores, tournament  # noqa: E402
 from .batch import BatchResult, load_result, simulate  # noqa: E402
 from .policies import make_policy, policy_names  # noqa: E402
 from .scenario import Scenario, ScenarioError, list_scenarios, load_scenario, with_overrides  # noqa: E402
@@ -28,7 +31,8 @@ _LAZY = {
 __all__ = [
     "BatchResult", "Scenario", "ScenarioError", "__version__", "list_scenarios", "load_result",
     "load_scenario", "make_policy", "policy_names", "simulate", "with_overrides", "sweep",
-    "sensitivity", "SweepResult", "load_sweep", *_LAZY,
+    "sensitivity", "SweepResult", "load_sweep", "run_to_folder", "games", "match_scores",
+    "tournament", "ecological", "STRATEGIES", "dyad_game", *_LAZY,
 ]
 
 

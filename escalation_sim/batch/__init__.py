@@ -2,5 +2,7 @@
 
 from .result import BatchResult, Summary, load_result, wilson_interval
 from .simulate import Batch, simulate
+from .store import StoreError, local_cluster, open_executor, run_to_folder
 
-__all__ = ["Batch", "BatchResult", "Summary", "load_result", "simulate", "wilson_interval"]
+__all__ = ["Batch", "BatchResult", "StoreError", "Summary", "load_result", "local_cluster",
+           "open_executor", "run_to_folder", "simulate", "wilson_interval"]

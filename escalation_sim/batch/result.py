@@ -61,10 +61,13 @@ class BatchResult:
         Actor indices (actor, target) of each pair.
     """
 
-    def __init__(self, scenario: Scenario, runs: dict, counts: np.ndarray, metadata: dict, *,
-                 levels: np.ndarray | None = None, pairs: np.ndarray):
+    def __init__(self, scenario: Scenario, runs: dict | None, counts: np.ndarray, metadata: dict, *,
+                 levels: np.ndarray | None = None, pairs: np.ndarray, runs_file: Path | None = None):
+        if runs is None and runs_file is None:
+            raise ValueError("a BatchResult needs its per-run columns or the Parquet file holding them")
         self.scenario = scenario
         self._runs = runs
+        self._runs_file = runs_file
         self.counts = counts
         self.metadata = metadata
         self.pairs = np.asarray(pairs)
@@ -94,36 +97,62 @@ class BatchResult:
     @property
     def runs(self) -> pd.DataFrame:
         """One row per run: run, outcome, the measures, and per actor
-        ``harm_inflicted_<id>``, ``harm_received_<id>``, ``payoff_<id>``."""
+        ``harm_inflicted_<id>``, ``harm_received_<id>``, ``payoff_<id>``.
+
+        A result read from a folder loads this table on first use; ``column(name)`` reads a
+        single column, which is all that ``summary``, ``survival`` and the plots need.
+        """
+        if self._frame is None and self._runs is None:
+            self._frame = pd.read_parquet(self._runs_file)
         if self._frame is None:
-            r = self._runs
-            columns = {"run": np.arange(self.n_runs, dtype=np.int64),
-                       "outcome": pd.Categorical.from_codes(r["outcome"], categories=list(OUTCOMES))}
-            columns.update({k: r[k] for k in MEASURES})
-            for key in PER_ACTOR:
-                for k, actor in enumerate(self.scenario.actor_ids):
-                    columns[f"{key}_{actor}"] = r[key][k]
-            self._frame = pd.DataFrame(columns, copy=False)
+            self._frame = runs_frame(self._runs, self.scenario.actor_ids)
         return self._frame
 
+    def measure_names(self) -> list[str]:
+        """Names of the numeric per-run columns, in the order of ``runs``."""
+        return [*MEASURES, *(f"{key}_{a}" for key in PER_ACTOR for a in self.scenario.actor_ids)]
+
+    def column(self, name: str) -> np.ndarray:
+        """One per-run column as a NumPy array, shape ``(n_runs,)``, without building ``runs``.
+
+        ``outcome`` comes as its codes (``OUTCOMES.index(name)``: 0 ongoing, 1 war, 2 ceasefire).
+        """
+        if self._runs is not None:
+            for measure in PER_ACTOR:
+                if name.startswith(measure + "_"):
+                    return self._runs[measure][self.scenario.actor_ids.index(name[len(measure) + 1:])]
+            return self._runs[name] if name != "run" else np.arange(self.n_runs)
+        if self._frame is not None:
+            values = self._frame[name]
+            return values.cat.codes.to_numpy() if name == "outcome" else values.to_numpy()
+        import pyarrow.parquet as pq
+
+        values = pq.read_table(self._runs_file, columns=[name]).column(0)
+        if name == "outcome":
+            return pd.Categorical(values.to_pandas(), categories=list(OUTCOMES)).codes
+        return values.to_numpy()
+
     def summary(self, quantiles=QUANTILES) -> Summary:
-        """Outcome probabilities with 95% Wilson intervals, and quantiles of the measures."""
-        runs = self.runs
-        counts = runs["outcome"].value_counts().reindex(["war", "ceasefire", "ongoing"], fill_value=0)
-        low, high = wilson_interval(counts.to_numpy(), self.n_runs)
-        outcomes = pd.DataFrame({"outcome": counts.index.astype(str), "count": counts.to_numpy(),
-                                 "probability": counts.to_numpy() / self.n_runs, "low": low, "high": high})
-        numeric = runs.drop(columns=["run", "outcome"])
-        measures = numeric.quantile(list(quantiles)).T
-        measures.columns = [f"q{int(round(q * 100)):02d}" for q in quantiles]
-        measures.insert(0, "mean", numeric.mean())
+        """Outcome probabilities with 95% Wilson intervals, and the mean and quantiles of every
+        measure. Reads one column at a time, so it works on results larger than memory."""
+        counts = np.bincount(self.column("outcome").astype(np.intp), minlength=len(OUTCOMES))
+        order = [OUTCOMES.index(k) for k in ("war", "ceasefire", "ongoing")]
+        counts = counts[order]
+        low, high = wilson_interval(counts, self.n_runs)
+        outcomes = pd.DataFrame({"outcome": ["war", "ceasefire", "ongoing"], "count": counts,
+                                 "probability": counts / self.n_runs, "low": low, "high": high})
+        rows = {}
+        for name in self.measure_names():
+            values = self.column(name)
+            rows[name] = [values.mean(dtype=np.float64), *np.quantile(values, list(quantiles))]
+        columns = ["mean", *(f"q{int(round(q * 100)):02d}" for q in quantiles)]
+        measures = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
         measures.index.name = "measure"
         return Summary(outcomes, measures)
 
     def survival(self) -> pd.DataFrame:
         """P(no war by step t), with 95% Wilson intervals: columns step, survival, low, high."""
-        r = self._runs
-        war_steps = r["end_step"][r["outcome"] == OUTCOMES.index("war")]
+        war_steps = self.column("end_step")[self.column("outcome") == OUTCOMES.index("war")]
         wars = np.cumsum(np.bincount(war_steps.astype(np.intp), minlength=self.n_steps))
         low, high = wilson_interval(self.n_runs - wars, self.n_runs)
         return pd.DataFrame({"step": np.arange(self.n_steps), "survival": 1 - wars / self.n_runs,
@@ -151,7 +180,7 @@ class BatchResult:
             raise ValueError("this batch kept no trajectories: simulate with trajectories=True")
         if isinstance(run, bool) or not isinstance(run, (int, np.integer)) or not 0 <= run < self.n_runs:
             raise IndexError(f"run must be an integer in 0..{self.n_runs - 1}, got {run!r}")
-        end = int(self._runs["end_step"][run]) + 1
+        end = int(self.column("end_step")[run]) + 1
         return trajectory_frame(self._levels[:end, :, run], self.pairs, self.scenario.actor_ids)
 
     # -- files -------------------------------------------------------------------------------
@@ -161,6 +190,11 @@ class BatchResult:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.runs.to_parquet(folder / "runs.parquet", index=False)
+        self.save_tables(folder)
+        return folder
+
+    def save_tables(self, folder: Path) -> None:
+        """Everything ``save`` writes but the per-run table."""
         counts = self.level_distribution().drop(columns="probability")
         counts["count"] = self.counts.ravel()
         counts.to_parquet(folder / "counts.parquet", index=False)
@@ -168,30 +202,40 @@ class BatchResult:
         self.scenario.save(folder / "scenario.yaml")
         if self._levels is not None:
             np.save(folder / "levels.npy", self._levels)
-        return folder
+
+
+def runs_frame(runs: dict, actor_ids, first_run: int = 0) -> pd.DataFrame:
+    """The per-run table of runs ``first_run ..`` from their columns (``engine.run_chunk``'s or
+    ``Batch``'s dict: per-actor measures of shape ``(n_actors, n)``)."""
+    n = len(runs["outcome"])
+    columns = {"run": np.arange(first_run, first_run + n, dtype=np.int64),
+               "outcome": pd.Categorical.from_codes(runs["outcome"], categories=list(OUTCOMES))}
+    columns.update({k: runs[k] for k in MEASURES})
+    for key in PER_ACTOR:
+        for k, actor in enumerate(actor_ids):
+            columns[f"{key}_{actor}"] = runs[key][k]
+    return pd.DataFrame(columns, copy=False)
 
 
 def load_result(folder) -> BatchResult:
-    """Read a folder written by ``BatchResult.save`` (or ``escalation-sim run --out``)."""
+    """Read a folder written by ``BatchResult.save`` (or ``escalation-sim run --out``).
+
+    The per-run table stays on disk until ``result.runs`` is first used; ``summary``,
+    ``survival`` and ``column`` read only the columns they need.
+    """
     folder = Path(folder)
     for name in ("runs.parquet", "counts.parquet", "metadata.json", "scenario.yaml"):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"{folder}: no {name}; not a saved batch result")
     metadata = json.loads((folder / "metadata.json").read_text())
     scenario = load_scenario(folder / "scenario.yaml")
-    frame = pd.read_parquet(folder / "runs.parquet")
-    ids = scenario.actor_ids
-    runs = {"outcome": pd.Categorical(frame["outcome"], categories=list(OUTCOMES)).codes.astype(np.int8)}
-    runs.update({k: frame[k].to_numpy() for k in MEASURES})
-    for key in PER_ACTOR:
-        runs[key] = np.stack([frame[f"{key}_{a}"].to_numpy() for a in ids])
     counts_frame = pd.read_parquet(folder / "counts.parquet")
-    index = {a: k for k, a in enumerate(ids)}
+    index = {a: k for k, a in enumerate(scenario.actor_ids)}
     n_steps = int(metadata["n_steps"])
-    n_levels = len(scenario.ladder)
     pair_keys = counts_frame[["actor", "target"]].drop_duplicates()
     pairs = np.array([(index[a], index[t]) for a, t in pair_keys.itertuples(index=False)])
-    counts = counts_frame["count"].to_numpy().reshape(n_steps, len(pairs), n_levels)
+    counts = counts_frame["count"].to_numpy().reshape(n_steps, len(pairs), len(scenario.ladder))
     levels_file = folder / "levels.npy"
     levels = np.load(levels_file) if levels_file.is_file() else None
-    return BatchResult(scenario, runs, counts, metadata, levels=levels, pairs=pairs)
+    return BatchResult(scenario, None, counts, metadata, levels=levels, pairs=pairs,
+                       runs_file=folder / "runs.parquet")

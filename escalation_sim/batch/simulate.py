@@ -85,7 +85,7 @@ class Batch:
     and sweeps share. Results go into preallocated arrays, so memory holds the per-run table
     and one chunk per worker, whatever the number of runs."""
 
-    def __init__(self, scenario, n_runs, *, rng=None, n_steps=None, trajectories=False):
+    def __init__(self, scenario, n_runs, *, rng=None, n_steps=None, trajectories=False, keep_runs=True):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         self.scenario = scenario
@@ -95,14 +95,26 @@ class Batch:
         self.trajectories = trajectories
         self.plan = _plan(scenario)
         n_actors, P, L1 = len(scenario.actors), self.plan.n_pairs, self.plan.n_levels
-        step_dtype = np.int16 if self.n_steps <= np.iinfo(np.int16).max else np.int32
-        self.runs = {k: np.zeros(self.n_runs, dtype=step_dtype if k.endswith("step") or k == "hostile_steps" else d)
-                     for k, d in RUN_COLUMNS.items()}
+        # Without keep_runs only the per-step counts are kept (the caller stores the chunks).
+        width = self.n_runs if keep_runs else 0
+        self.runs = {k: np.zeros(width, dtype=d) for k, d in self.run_dtypes().items()}
         for k in ("harm_inflicted", "harm_received", "payoff"):
-            self.runs[k] = np.zeros((n_actors, self.n_runs), dtype=np.float32)
+            self.runs[k] = np.zeros((n_actors, width), dtype=np.float32)
+        self.keep_runs = keep_runs
         self.counts = np.zeros((self.n_steps, P, L1), dtype=np.int64)
         self.levels = np.zeros((self.n_steps, P, self.n_runs), dtype=np.int8) if trajectories else None
         self.done = np.zeros(self.n_runs, dtype=bool)
+
+    def run_dtypes(self) -> dict:
+        """Compact dtypes of the per-run columns: steps in int16 when the horizon allows."""
+        step = np.int16 if self.n_steps <= np.iinfo(np.int16).max else np.int32
+        return {k: step if k.endswith("step") or k == "hostile_steps" else d for k, d in RUN_COLUMNS.items()}
+
+    def compact(self, chunk: dict) -> dict:
+        """A chunk's per-run columns in the compact dtypes."""
+        out = {k: chunk[k].astype(d, copy=False) for k, d in self.run_dtypes().items()}
+        out.update({k: chunk[k] for k in ("harm_inflicted", "harm_received", "payoff")})
+        return out
 
     def chunks(self, chunk_size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
         """``(first_run, n_runs)`` of each chunk, in order."""
@@ -123,7 +135,7 @@ class Batch:
                            for first, n in chunks}
                 try:
                     for future in as_completed(futures):
-                        yield futures[future], future.result()
+                        yield futures.pop(future), future.result()  # drop it: memory stays flat
                         bar.update(1)
                 finally:
                     for future in futures:
@@ -133,8 +145,9 @@ class Batch:
 
     def add(self, first: int, chunk: dict) -> None:
         n = len(chunk["outcome"])
-        for key, column in self.runs.items():
-            column[..., first : first + n] = chunk[key]
+        if self.keep_runs:
+            for key, column in self.runs.items():
+                column[..., first : first + n] = chunk[key]
         self.counts += chunk["counts"]
         if self.levels is not None:
             self.levels[:, :, first : first + n] = chunk["levels"]
@@ -153,12 +166,14 @@ class Batch:
             "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
 
-    def result(self) -> BatchResult:
+    def result(self, runs_file=None) -> BatchResult:
+        """The finished batch; without ``keep_runs`` its per-run table is read from ``runs_file``."""
         if not self.done.all():
             missing = int((~self.done).sum())
             raise RuntimeError(f"{missing} of {self.n_runs} runs have not been simulated")
-        return BatchResult(self.scenario, self.runs, self.counts, self.metadata(), levels=self.levels,
-                           pairs=self.plan.pairs)
+        runs = self.runs if self.keep_runs else None
+        return BatchResult(self.scenario, runs, self.counts, self.metadata(), levels=self.levels,
+                           pairs=self.plan.pairs, runs_file=runs_file)
 
 
 class _NoBar:

@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .._rng import RngLike, seed_sequence
+from .._rng import RngLike
 from ..core.plan import STREAM_BLOCK
-from ..scenario import Scenario, load_scenario
-from .result import BatchResult, load_result
+from ..scenario import Scenario
+from .result import BatchResult, load_result, runs_frame
 from .simulate import CHUNK_SIZE, Batch, check_count
 
 MANIFEST = "manifest.json"
@@ -102,7 +102,7 @@ def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: s
     if previous is not None:
         rng = _seed_or_manifest(rng, previous)
         chunk_size = chunk_size or previous["chunk_size"]
-    batch = Batch(scenario, n_runs, rng=rng, n_steps=n_steps)
+    batch = Batch(scenario, n_runs, rng=rng, n_steps=n_steps, keep_runs=False)
     size = _round_chunk(chunk_size or CHUNK_SIZE)
     manifest = make_manifest(batch, size)
     if previous is not None:
@@ -113,7 +113,7 @@ def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: s
         return load_result(folder)
     missing = _load_chunks(folder, batch, size)
     _run_missing(folder, batch, size, missing, executor, progress)
-    return _finish(folder, batch)
+    return _finish(folder, batch, size)
 
 
 # -- the manifest ------------------------------------------------------------------------------
@@ -201,12 +201,15 @@ def clear(folder: Path) -> None:
 # -- chunks ------------------------------------------------------------------------------------
 
 def chunk_path(folder: Path, first: int, chunk_size: int) -> Path:
+    """``folder/chunks/<chunk index>.npz`` for the chunk that starts at run ``first``."""
     return folder / CHUNKS / f"{first // chunk_size:08d}.npz"
 
 
 def save_chunk(path: Path, first: int, chunk: dict) -> None:
-    """Write a chunk's arrays atomically: a temporary file in the same folder, then a rename,
-    so that a chunk file either is complete or does not exist."""
+    """Write a chunk's arrays atomically: a temporary file in the same folder, then a rename, so
+    that a chunk file either is complete or does not exist. ``chunk`` is ``engine.run_chunk``'s
+    dict: per-run columns of shape ``(n,)`` or ``(n_actors, n)``, and ``counts`` of shape
+    ``(n_steps, n_pairs, n_levels)``."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -228,8 +231,7 @@ def load_chunk(path: Path, first: int, n: int, batch: Batch) -> dict | None:
     except (OSError, ValueError, EOFError):
         return None
     ok = (int(chunk.pop("first", -1)) == first and len(chunk.get("outcome", ())) == n
-          and chunk.get("counts", np.empty(0)).shape == batch.counts.shape
-          and all(key in chunk for key in batch.runs))
+          and chunk.get("counts", np.empty(0)).shape == batch.counts.shape and all(k in chunk for k in batch.runs))
     return chunk if ok else None
 
 
@@ -265,12 +267,41 @@ def _run_missing(folder, batch, size, missing, executor, progress) -> None:
         bar.close()
 
 
-def _finish(folder: Path, batch: Batch) -> BatchResult:
-    result = batch.result()
-    result.save(folder)
+def _finish(folder: Path, batch: Batch, size: int) -> BatchResult:
+    """Gather the chunk files into ``runs.parquet`` one chunk at a time (memory stays at one
+    chunk, whatever the number of runs), then write the other tables and the summary."""
+    runs_file = folder / "runs.parquet"
+    _write_runs(runs_file, batch, size, folder)
+    result = batch.result(runs_file=runs_file)
+    result.save_tables(folder)
     write_json(folder / SUMMARY, summary_dict(result))
     shutil.rmtree(folder / CHUNKS, ignore_errors=True)
     return result
+
+
+def _write_runs(path: Path, batch: Batch, size: int, folder: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(".tmp-" + path.name)
+    writer = None
+    try:
+        for first, n in batch.chunks(size):
+            chunk = load_chunk(chunk_path(folder, first, size), first, n, batch)
+            if chunk is None:
+                raise StoreError(f"{folder}: the chunk of runs {first}..{first + n - 1} is missing or damaged; "
+                                 "run again with --resume")
+            frame = runs_frame(batch.compact(chunk), batch.scenario.actor_ids, first)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            writer = writer or pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.close()
+    os.replace(tmp, path)
 
 
 def summary_dict(result: BatchResult) -> dict:
@@ -314,7 +345,7 @@ def _progress_bar(total: int, initial: int, enabled: bool):
 # -- executors ---------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def open_executor(workers: int | None = None, dask: str | None = None, *, timeout: float = 10.0):
+def open_executor(workers: int | None = None, dask: str | None = None, *, timeout: float = 5.0):
     """Yield the executor for ``simulate``/``run_to_folder``, and shut it down afterwards.
 
     Parameters
@@ -371,13 +402,19 @@ def _ignore_sigint() -> None:
 def _dask_executor(address: str, workers: int | None, timeout: float):
     try:
         from dask.distributed import Client
+        from distributed.comm.addressing import get_address_host_port, normalize_address
     except ImportError:
         raise ImportError("running on Dask needs dask.distributed: pip install 'escalation-sim[dask]'") from None
     with contextlib.ExitStack() as stack:
         if address == "local":
             target = stack.enter_context(local_cluster(workers or 2))
         else:
-            target = address
+            try:  # before Client(): a Client that fails on a malformed address warns again when collected
+                target = normalize_address(address)
+                get_address_host_port(target)
+            except ValueError as exc:
+                raise ValueError(f"dask: {address!r} is not a scheduler address such as tcp://host:8786, "
+                                 f"nor 'local' ({exc})") from None
         try:
             client = stack.enter_context(Client(target, timeout=timeout, set_as_default=False))
         except (OSError, TimeoutError) as exc:

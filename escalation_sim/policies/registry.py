@@ -24,7 +24,7 @@ PRESETS: dict[str, tuple[type[Policy], dict[str, Any]]] = {
     "always_defect": (Fixed, {"level": 1}),
     "suspicious_tit_for_tat": (TitForTat, {"initial": 1}),
     "win_stay_lose_shift": (MemoryOne, {"vector": (1.0, 0.0, 0.0, 1.0)}),
-    "alternator": (MemoryOne, {"vector": (0.0, 0.0, 1.0, 1.0)}),
+    "alternator": (MemoryOne, {"vector": (0.0, 0.0, 1.0, 1.0), "initial": 0}),
     "random": (MemoryOne, {"vector": (0.5, 0.5, 0.5, 0.5)}),
     "grudger": (GrimTrigger, {"threshold": 1}),
 }

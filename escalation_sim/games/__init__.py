@@ -1,0 +1,21 @@
+"""Teaching game theory with the library: stage games and their equilibria, the classic
+strategies of the iterated prisoner's dilemma, matches and tournaments on the core, and the
+ecological dynamics of a population of strategies.
+
+The exact (Markov chain) analysis of memory-one strategies is in ``escalation_sim.analysis.markov``.
+"""
+
+from .match import echo_lengths, match_levels, match_scenario, match_scores, match_states
+from .stage import (
+    CHICKEN, DEADLOCK, HARMONY, PRISONERS_DILEMMA, STAG_HUNT, STAGE_GAMES, StageGame, classify,
+    dyad_game, equilibria, pure_equilibria, undominated,
+)
+from .strategies import AXELROD_NAMES, STRATEGIES, strategy
+from .tournament import TournamentResult, ecological, tournament
+
+__all__ = [
+    "AXELROD_NAMES", "CHICKEN", "DEADLOCK", "HARMONY", "PRISONERS_DILEMMA", "STAGE_GAMES", "STAG_HUNT",
+    "STRATEGIES", "StageGame", "TournamentResult", "classify", "dyad_game", "echo_lengths", "ecological",
+    "equilibria", "match_levels", "match_scenario", "match_scores", "match_states", "pure_equilibria",
+    "strategy", "tournament", "undominated",
+]

@@ -1,0 +1,40 @@
+"""Every tutorial notebook executes from top to bottom without an error, in a fresh kernel of
+this Python (nbclient), and keeps the shape the course relies on: a markdown cell first saying
+what it teaches, exercises last, and committed outputs with figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+CELL_TIMEOUT = 300  # seconds; the million-run cell of the quickstart is the slowest
+
+
+def test_the_four_tutorials_are_there():
+    names = [path.stem for path in NOTEBOOKS]
+    assert names == ["01_quickstart", "02_seed_crisis", "03_tit_for_tat_and_noise",
+                     "04_tournaments_and_evolution"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_notebook_opens_with_what_it_teaches_and_ends_with_exercises(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and "What this notebook teaches" in nb.cells[0].source
+    assert nb.cells[-1].cell_type == "markdown" and nb.cells[-1].source.startswith("## Exercises")
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the committed notebook shows no figure"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_notebook_executes_without_error(path):
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    client.execute()  # raises CellExecutionError, naming the cell, on any error
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
