@@ -26,6 +26,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from .. import __version__
+from .._progress import progress_bar
 from .._rng import RngLike, seed_sequence
 from ..batch import simulate, wilson_interval
 from ..batch.result import MEASURES, PER_ACTOR
@@ -274,7 +275,7 @@ def _evaluate(scenarios, seeds, *, n_runs, n_steps, measures, executor, progress
     ``simulate`` call sends its chunks to the executor), so a pool stays busy even when a
     point is a single chunk; the rows are the same either way."""
     args = (n_runs, n_steps, measures, executor)
-    bar = _progress(len(scenarios), progress)
+    bar = progress_bar(len(scenarios), enabled=progress, unit="point", desc="points")
     try:
         if executor is None:
             rows = []
@@ -295,20 +296,6 @@ def _evaluate(scenarios, seeds, *, n_runs, n_steps, measures, executor, progress
         bar.close()
 
 
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="point", desc="points")
 
 
 def _load(scenario) -> Scenario:

@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from .. import __version__
+from .._progress import progress_bar
 from .._rng import RngLike, seed_sequence
 from ..core.engine import RUN_COLUMNS, run_chunk
 from ..core.plan import STREAM_BLOCK, compile_plan
@@ -124,7 +125,7 @@ class Batch:
     def run(self, chunks, *, executor=None, progress=False) -> Iterator[tuple[int, dict]]:
         """Yield ``(first_run, chunk_result)`` as chunks finish."""
         args = (self.scenario, self.seq)
-        bar = _progress(len(chunks), progress)
+        bar = progress_bar(len(chunks), enabled=progress, unit="chunk", desc="runs")
         try:
             if executor is None:
                 for first, n in chunks:
@@ -174,19 +175,3 @@ class Batch:
         runs = self.runs if self.keep_runs else None
         return BatchResult(self.scenario, runs, self.counts, self.metadata(), levels=self.levels,
                            pairs=self.plan.pairs, runs_file=runs_file)
-
-
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="chunk", desc="runs")

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from .._progress import progress_bar
 from .._rng import RngLike
 from ..core.plan import STREAM_BLOCK
 from ..scenario import Scenario
@@ -257,7 +258,7 @@ def _load_chunks(folder: Path, batch: Batch, size: int) -> list[tuple[int, int]]
 
 
 def _run_missing(folder, batch, size, missing, executor, progress) -> None:
-    bar = _progress_bar(batch.n_runs, int(batch.done.sum()), progress)
+    bar = progress_bar(batch.n_runs, enabled=progress, unit="run", desc="runs", initial=int(batch.done.sum()))
     try:
         for first, chunk in batch.run(missing, executor=executor):
             save_chunk(chunk_path(folder, first, size), first, chunk)
@@ -326,20 +327,6 @@ def _note(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress_bar(total: int, initial: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, unit="run", unit_scale=True, desc="runs", file=sys.stderr)
 
 
 # -- executors ---------------------------------------------------------------------------------
