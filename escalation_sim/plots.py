@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from .analysis.sweep import OUTCOMES, SweepResult, _sort_key, load_sweep
+from .core.plan import OUTCOMES as OUTCOME_CODES  # the order of the codes in result.column("outcome")
 from .batch import BatchResult, load_result
 
 COLOURS = {"war": "#b2182b", "ceasefire": "#2166ac", "ongoing": "#878787"}
@@ -149,7 +150,7 @@ def plot_peak_levels(result: BatchResult, *, ax=None) -> Figure:
     """Histogram of the peak level of each run, one bar per level of the ladder."""
     fig, ax = _axes(ax)
     labels = _level_labels(result.scenario)
-    share = np.bincount(result.runs["peak_level"].to_numpy().astype(np.intp), minlength=len(labels)) / result.n_runs
+    share = np.bincount(result.column("peak_level").astype(np.intp), minlength=len(labels)) / result.n_runs
     colours = [COLOURS["war"] if k == result.scenario.outcomes.war_level else "#4d4d4d" for k in range(len(labels))]
     bars = ax.bar(range(len(labels)), share, color=colours)
     ax.bar_label(bars, labels=[_percent(v) if v > 0 else "" for v in share], padding=3, fontsize=TICK)
@@ -163,15 +164,17 @@ def plot_durations(result: BatchResult, *, ax=None) -> Figure:
     """Histogram of the step each run ended, one histogram per outcome (war and ceasefire end
     a run early; ongoing runs end at the horizon), on a log scale so that rare wars show."""
     fig, ax = _axes(ax)
-    runs = result.runs
+    # counted with bincount from two columns, so that a batch of any size draws in constant memory
+    outcomes, end_steps = result.column("outcome"), result.column("end_step").astype(np.intp)
     width, unit = -(-result.n_steps // 100), result.scenario.time.step_unit  # at most 100 bins
     edges = np.arange(0, result.n_steps + width, width) - 0.5
     for outcome in ("ongoing", "ceasefire", "war"):  # the rarest in front
-        ended = runs.loc[runs["outcome"] == outcome, "end_step"].to_numpy()
+        ended = end_steps[outcomes == OUTCOME_CODES.index(outcome)]
         if len(ended):
             share = _percent(len(ended) / result.n_runs)
-            ax.hist(ended, bins=edges, weights=np.full(len(ended), 1 / result.n_runs), histtype="stepfilled",
-                    alpha=0.75, color=COLOURS[outcome], label=f"{outcome} ({share} of runs)")
+            per_step = np.bincount(ended, minlength=len(edges) * width)[: (len(edges) - 1) * width]
+            ax.stairs(per_step.reshape(-1, width).sum(axis=1) / result.n_runs, edges, fill=True, alpha=0.75,
+                      color=COLOURS[outcome], label=f"{outcome} ({share} of runs)")
     ax.set_xlim(edges[0], edges[-1])
     ax.set_yscale("log")
     ax.set_ylim(top=min(ax.get_ylim()[1], 1.5))

@@ -240,3 +240,14 @@ def test_write_figures_reads_a_saved_sensitivity_table(tmp_path, indices):
 def test_write_figures_of_a_folder_that_holds_no_result_names_what_is_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="runs.parquet"):
         plots.write_figures(tmp_path, tmp_path / "figs")
+
+
+def test_the_duration_histogram_shares_match_the_runs_table():
+    result = simulate("us_iran_2020", 3000, rng=5)
+    fig = plots.plot_durations(result)
+    shares = result.runs["outcome"].value_counts(normalize=True)
+    drawn = {patch.get_label().split(" (")[0]: patch.get_data().values.sum() for patch in fig.axes[0].patches}
+    assert set(drawn) == {k for k, v in shares.items() if v > 0}
+    for outcome, total in drawn.items():
+        assert total == pytest.approx(shares[outcome])
+    plt.close(fig)
