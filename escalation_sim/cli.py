@@ -466,7 +466,7 @@ def _add_sweep(sub) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from .analysis.sweep import parse_grid, sweep
+    from .analysis.sweep import parse_bounds, parse_grid, sweep
 
     if bool(args.grid) == (args.lhs is not None):
         raise UsageError("give either --grid (one or more) or --lhs N with --bounds, not both or neither")
@@ -493,19 +493,6 @@ def cmd_sweep(args) -> int:
     else:
         print(format_sweep(result))
     return OK
-
-
-def parse_bounds(text: str) -> tuple[str, tuple[float, float]]:
-    """``"key.path=lo:hi"`` -> ``(key, (lo, hi))``, with ``lo < hi``."""
-    key, sep, value = text.partition("=")
-    parts = value.split(":")
-    try:
-        lo, hi = (float(part) for part in parts) if len(parts) == 2 else (None, None)
-    except ValueError:
-        lo = hi = None
-    if not sep or not key.strip() or lo is None or not lo < hi:
-        raise UsageError(f"--bounds {text!r}: expected key.path=lo:hi with numbers lo < hi")
-    return key.strip(), (lo, hi)
 
 
 def _check_new_folder(folder: Path | None, force: bool) -> None:

@@ -109,3 +109,26 @@ def test_save_and_load_round_trip_exactly(result, tmp_path):
 def test_loading_a_folder_that_is_not_a_result_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="runs.parquet"):
         es.load_result(tmp_path)
+
+
+def test_columns_read_from_a_saved_folder_equal_the_table(result, tmp_path):
+    result.save(tmp_path / "out")
+    back = es.load_result(tmp_path / "out")
+    for name in ["outcome", *result.measure_names()]:
+        assert np.array_equal(back.column(name), result.column(name)), name
+    assert back._frame is None  # nothing above loaded the whole table
+    pd.testing.assert_frame_equal(back.summary().measures, result.summary().measures)
+
+
+@pytest.mark.parametrize("values", [
+    np.array([3, 1, 2, 2, 9, 0, 4], dtype=np.int16),
+    np.random.default_rng(1).integers(0, 300, 10_001).astype(np.int32),
+    np.array([7], dtype=np.int8),
+    np.random.default_rng(2).normal(size=999).astype(np.float32),
+])
+def test_summary_quantiles_are_numpys(values):
+    from escalation_sim.batch.result import _mean_and_quantiles
+
+    q = (0.05, 0.25, 0.5, 0.75, 0.95)
+    assert np.allclose(_mean_and_quantiles(values, q), [values.mean(dtype=np.float64), *np.quantile(values, q)],
+                       rtol=0, atol=1e-9)

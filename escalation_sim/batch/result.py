@@ -125,12 +125,7 @@ class BatchResult:
         if self._frame is not None:
             values = self._frame[name]
             return values.cat.codes.to_numpy() if name == "outcome" else values.to_numpy()
-        import pyarrow.parquet as pq
-
-        values = pq.read_table(self._runs_file, columns=[name]).column(0)
-        if name == "outcome":
-            return pd.Categorical(values.to_pandas(), categories=list(OUTCOMES)).codes
-        return values.to_numpy()
+        return _read_column(self._runs_file, name)
 
     def summary(self, quantiles=QUANTILES) -> Summary:
         """Outcome probabilities with 95% Wilson intervals, and the mean and quantiles of every
@@ -143,8 +138,7 @@ class BatchResult:
                                  "probability": counts / self.n_runs, "low": low, "high": high})
         rows = {}
         for name in self.measure_names():
-            values = self.column(name)
-            rows[name] = [values.mean(dtype=np.float64), *np.quantile(values, list(quantiles))]
+            rows[name] = _mean_and_quantiles(self.column(name), quantiles)
         columns = ["mean", *(f"q{int(round(q * 100)):02d}" for q in quantiles)]
         measures = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
         measures.index.name = "measure"
@@ -202,6 +196,46 @@ class BatchResult:
         self.scenario.save(folder / "scenario.yaml")
         if self._levels is not None:
             np.save(folder / "levels.npy", self._levels)
+
+
+def _read_column(path: Path, name: str) -> np.ndarray:
+    """One column of a runs Parquet file, read row group by row group into one array, so that
+    memory holds the column and a single row group; ``outcome`` comes as its codes."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path, memory_map=True)
+    out = None
+    start = 0
+    for group in range(parquet.num_row_groups):
+        chunk = parquet.read_row_group(group, columns=[name]).column(0).combine_chunks()
+        if name == "outcome":  # dictionary-encoded: map the indices onto OUTCOMES' codes
+            codes = np.array([OUTCOMES.index(v) for v in chunk.dictionary.to_pylist()], dtype=np.int8)
+            values = codes[chunk.indices.to_numpy()]
+        else:
+            values = chunk.to_numpy()
+        if out is None:
+            out = np.empty(parquet.metadata.num_rows, dtype=values.dtype)
+        out[start : start + len(values)] = values
+        start += len(values)
+    return out
+
+
+def _mean_and_quantiles(values: np.ndarray, quantiles) -> list[float]:
+    """The mean and ``np.quantile``'s (linear) quantiles; integer columns are counted with
+    ``bincount`` instead of sorted, so that no copy of the column is made."""
+    q = np.asarray(list(quantiles), dtype=float)
+    mean = values.mean(dtype=np.float64)
+    if values.dtype.kind not in "iu" or values.size == 0 or values.min() < 0 or values.max() > 10**7:
+        return [mean, *np.quantile(values, q)]
+    ends = np.cumsum(np.bincount(values))  # ends[v]: number of values <= v
+
+    def kth(k):  # the k-th smallest value (0-based), for arrays of k
+        return np.searchsorted(ends, k, side="right")
+
+    h = (values.size - 1) * q
+    low = np.floor(h).astype(np.int64)
+    below, above = kth(low), kth(np.minimum(low + 1, values.size - 1))
+    return [mean, *(below + (h - low) * (above - below))]
 
 
 def runs_frame(runs: dict, actor_ids, first_run: int = 0) -> pd.DataFrame:
