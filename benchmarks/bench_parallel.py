@@ -18,6 +18,7 @@ parent that has no other children; with ``--workers`` it is the largest of the p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -51,28 +52,42 @@ def same(a: es.BatchResult, b: es.BatchResult) -> bool:
     return np.array_equal(a.counts, b.counts) and a.runs.equals(b.runs)
 
 
+@contextlib.contextmanager
+def executor_for(label: str, scenario: str, workers: int):
+    """The executor of one mode, alive only while that mode is timed: an idle Dask cluster (its
+    heartbeats) or idle pool would otherwise take CPU from the mode being measured."""
+    from dask.distributed import Client
+
+    start = time.perf_counter()
+    if label.startswith("one"):
+        yield None
+    elif label.startswith("process"):
+        with ProcessPoolExecutor(workers) as pool:
+            warm_up(label, scenario, workers, pool, start)
+            yield pool
+    else:
+        with local_cluster(workers) as cluster, Client(cluster) as client:
+            executor = client.get_executor()
+            warm_up(label, scenario, workers, executor, start)
+            yield executor
+
+
 def throughput(scenario: str, n_runs: int, workers: int, seed: int, repeat: int) -> None:
     """Time the batch in one process, a pool and a Dask cluster, ``repeat`` times in turn (the
     three modes interleaved, so that a change in the machine's load hits all three), and print
-    the best time of each."""
-    from dask.distributed import Client
-
+    the best time of each. Each mode's workers exist only while it runs."""
     n_steps = es.load_scenario(scenario).n_steps
     print(f"{scenario}: {n_runs:,} runs of {n_steps} steps, seed {seed}, {workers} workers\n")
-    simulate = lambda executor=None: es.simulate(scenario, n_runs, rng=seed, executor=executor)  # noqa: E731
     best = {"one process": np.inf, f"process pool ({workers})": np.inf, f"Dask LocalCluster ({workers})": np.inf}
     reference, identical = None, True
-    with ProcessPoolExecutor(workers) as pool, local_cluster(workers) as cluster, Client(cluster) as client:
-        executors = dict(zip(best, (None, pool, client.get_executor())))
-        for label, executor in executors.items():
-            if executor is not None:
-                warm_up(label, scenario, workers, executor, time.perf_counter())
-        for _ in range(repeat):
-            for label, executor in executors.items():
-                seconds, result = timed(label, n_runs, n_steps, lambda: simulate(executor))
-                best[label] = min(best[label], seconds)
-                reference = reference or result
-                identical = identical and same(reference, result)
+    for _ in range(repeat):
+        for label in best:
+            with executor_for(label, scenario, workers) as executor:
+                seconds, result = timed(label, n_runs, n_steps,
+                                        lambda: es.simulate(scenario, n_runs, rng=seed, executor=executor))
+            best[label] = min(best[label], seconds)
+            reference = reference or result
+            identical = identical and same(reference, result)
     one, pooled, dasked = best.values()
     print(f"\nbest of {repeat}: " + "; ".join(f"{label} {n_runs / t:,.0f} runs/s" for label, t in best.items()))
     print(f"speed-up over one process: pool {one / pooled:.2f}x, Dask {one / dasked:.2f}x; "
