@@ -335,7 +335,7 @@ def test_sweep_prints_the_table_of_the_sweep_function(capsys):
     (["--grid", "noise.execution"], "key.path=lo:hi:n"),
     (["--grid", "noise.execution=,1"], "empty value"),
     (["--lhs", "4"], "--bounds"),
-    (["--lhs", "4", "--bounds", "noise.execution=0.1:0"], "lo < hi"),
+    (["--lhs", "4", "--bounds", "noise.execution=0.1:0"], "lo must be less than hi"),
     (["--bounds", "noise.execution=0:1"], "--lhs"),
     ([], "--grid"),
     (["--grid", "noise.executio=0,1"], "noise.executio"),

@@ -1,6 +1,6 @@
 """One step of MODEL.md for a batch of runs: the sub-steps in order, each a function of arrays
-of shape ``(n_pairs, n_runs)``. The core's chunk loop and the Mesa model's replay both call
-``advance``; nothing here loops over runs or actors."""
+of shape ``(n_pairs, n_runs)``. The core's chunk loop calls ``advance``; the Mesa model calls
+``perceive`` and ``act`` around its agents' decisions. Nothing here loops over runs or actors."""
 
 from __future__ import annotations
 
