@@ -103,9 +103,6 @@ class Plan:
     def n_levels(self) -> int:
         return self.top + 1
 
-    def pair_index(self, actor: int, target: int) -> int:
-        return int(np.flatnonzero((self.pairs[:, 0] == actor) & (self.pairs[:, 1] == target))[0])
-
 
 def compile_plan(scenario: Scenario) -> Plan:
     """Compile a validated scenario for the core (and for the Mesa model's replay)."""

@@ -61,13 +61,6 @@ def threshold_u32(p: float) -> int:
     return min(int(round(p * U32)), 2**32 - 1)
 
 
-def bernoulli(u: np.ndarray, p: float) -> np.ndarray:
-    """Boolean array, True with probability ``p``, from uint32 words ``u``."""
-    if p >= 1.0:
-        return np.ones(u.shape, dtype=bool)
-    return u < np.uint32(threshold_u32(p))
-
-
 def round_half_up(x):
     """Round onto the ladder: halves go up (``np.rint`` would round them to even)."""
     return np.floor(np.asarray(x, dtype=float) + 0.5).astype(np.int64)
