@@ -1,15 +1,16 @@
-"""The measures and outcome rules of one run, step by step, as the engine's ``_Tally`` keeps them
-for a batch (MODEL.md, Outcomes).
+"""The measures of one run, step by step, as the engine's ``_Tally`` keeps them for a batch.
 
 The engine's tally is array code over thousands of runs; on the one run of a Mesa model its
-per-call overhead outweighs the work many times over, so this is the same bookkeeping in plain
-Python over the run's few cells. The replay tests hold the two to the same numbers, run by run.
+per-call overhead outweighs the work many times over, so the counting is done here in plain
+Python over the run's few cells. The outcome rules are the engine's own (``step_outcome``).
+The replay tests hold the two to the same numbers, run by run.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..core.engine import step_outcome
 from ..core.plan import CEASEFIRE, ONGOING, WAR, Plan
 
 
@@ -27,7 +28,9 @@ class RunTally:
         self.plan = plan
         self.outcome, self.end_step = ONGOING, n_steps - 1
         self.peak_level = self.peak_step = self.hostile_steps = self.retaliations = 0
-        self.ended, self.started, self.quiet_run = False, False, 0
+        self.ended = False
+        self._started = np.zeros(1, dtype=bool)  # step_outcome's state, for a batch of one run
+        self._quiet_run = np.zeros(1, dtype=np.int32)
         # Steps each cell spent at each hostile level: [level - 1][pair], as the engine counts.
         self.occupancy = np.zeros((plan.top, plan.n_pairs), dtype=np.int64)
 
@@ -45,18 +48,10 @@ class RunTally:
         self._outcomes(t, top)
 
     def _outcomes(self, t: int, top: int) -> None:
-        plan = self.plan
-        if plan.war_level is not None and top >= plan.war_level:
-            self._end(WAR, t)
-        if plan.quiet_steps is not None:
-            self.started |= top > 0
-            self.quiet_run = 0 if top > 0 else self.quiet_run + 1
-            if t >= plan.last_event_step and self.started and self.quiet_run >= plan.quiet_steps:
-                self._end(CEASEFIRE, t)
-
-    def _end(self, outcome: int, t: int) -> None:
-        if not self.ended:  # war is checked first and wins a tie with a ceasefire
-            self.outcome, self.end_step, self.ended = outcome, t, True
+        war, calm = step_outcome(self.plan, t, np.array([top]), np.array([not self.ended]),
+                                 self._started, self._quiet_run)
+        if war[0] or calm[0]:
+            self.outcome, self.end_step, self.ended = (WAR if war[0] else CEASEFIRE), t, True
 
     def expected_deaths(self) -> float:
         """Expected fatalities of the run's acts: the ladder's per-act means over the counts."""

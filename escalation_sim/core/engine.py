@@ -71,6 +71,27 @@ def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out
 
 
+def step_outcome(plan: Plan, t: int, top: np.ndarray, active: np.ndarray, started: np.ndarray,
+                 quiet_run: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The outcome rules of MODEL.md after step ``t``, for runs whose highest executed level in
+    that step is ``top`` (shape ``(n_runs,)``); the engine and the Mesa model both call this.
+
+    ``started`` (a hostile act has happened) and ``quiet_run`` (consecutive quiet steps) are
+    updated in place. Returns which of the ``active`` runs end in war and which in a ceasefire
+    at step ``t``; war is checked first, so no run ends in both.
+    """
+    war = active & (top >= plan.war_level) if plan.war_level is not None else np.zeros_like(active)
+    calm = np.zeros_like(active)
+    if plan.quiet_steps is not None:
+        hostile = top > 0
+        started |= hostile
+        quiet_run += 1
+        quiet_run[hostile] = 0
+        if t >= plan.last_event_step:
+            calm = active & ~war & started & (quiet_run >= plan.quiet_steps)
+    return war, calm
+
+
 def count_rows(cells: np.ndarray) -> np.ndarray:
     """Number of True cells in each row of a 2-D bool array (a popcount over 8 cells at a
     time: each True byte holds a single set bit)."""
@@ -168,7 +189,7 @@ class _Tally:
         runs["peak_step"][top > runs["peak_level"]] = t
         np.maximum(runs["peak_level"], top, out=runs["peak_level"])
         runs["hostile_steps"] += hostile
-        self._outcomes(t, top, hostile, executed)
+        self._outcomes(t, top, executed)
 
     def _flush(self):
         self.occupancy += self.recent
@@ -190,21 +211,11 @@ class _Tally:
         quiet_reply = other == 0  # the other cell of the pair is not among the hostile ones
         flat[other_pair[quiet_reply] * n + run[quiet_reply]] += self.relative_payoff[0, level[quiet_reply]]
 
-    def _outcomes(self, t, top, hostile, executed):
-        plan = self.plan
-        ended = np.zeros(self.n_runs, dtype=bool)
-        if plan.war_level is not None:
-            war = self.active & (top >= plan.war_level)
-            self._end(war, WAR, t)
-            ended |= war
-        if plan.quiet_steps is not None:
-            self.started |= hostile
-            self.quiet_run += 1
-            self.quiet_run[hostile] = 0
-            if t >= plan.last_event_step:
-                calm = self.active & self.started & (self.quiet_run >= plan.quiet_steps)
-                self._end(calm, CEASEFIRE, t)
-                ended |= calm
+    def _outcomes(self, t, top, executed):
+        war, calm = step_outcome(self.plan, t, top, self.active, self.started, self.quiet_run)
+        self._end(war, WAR, t)
+        self._end(calm, CEASEFIRE, t)
+        ended = war | calm
         if ended.any():
             final = executed[:, ended].astype(np.intp) + self.pair_offset
             self.absorbed[t + 1] += np.bincount(final.ravel(), minlength=self.absorbed[t + 1].size).reshape(self.absorbed[t + 1].shape)
@@ -233,7 +244,7 @@ class _Tally:
         by_target[plan.target_of_pair, np.arange(plan.n_pairs)] = 1
         runs["harm_inflicted"] = (by_actor @ harm).astype(np.float32)
         runs["harm_received"] = (by_target @ harm).astype(np.float32)
-        runs["payoff"] = (by_actor @ self._pair_payoff(runs["end_step"] + 1)).astype(np.float32)
+        runs["payoff"] = (by_actor @ self._pair_payoff(harm, runs["end_step"] + 1)).astype(np.float32)
         # Ended runs were counted at level 0 after their end; count them at their final level.
         absorbed = np.cumsum(self.absorbed[:-1], axis=0)
         counts = self.counts + absorbed
@@ -243,12 +254,11 @@ class _Tally:
             runs["levels"] = self.levels
         return runs
 
-    def _pair_payoff(self, n_played: np.ndarray) -> np.ndarray:
-        """Each pair's summed payoff to its actor, shape ``(n_pairs, n_runs)``."""
+    def _pair_payoff(self, harm: np.ndarray, n_played: np.ndarray) -> np.ndarray:
+        """Each pair's summed payoff to its actor, shape ``(n_pairs, n_runs)``, from the harm
+        each pair's actor inflicted (``harm``, same shape) or the payoff matrix."""
         plan = self.plan
         if plan.payoff is None:  # harm: -severity[other] - own_cost * severity[own]
-            severity = plan.severity[1:].astype(np.float64)
-            harm = np.einsum("l,lpr->pr", severity, self.occupancy.astype(np.float64))
             return -harm.take(plan.reverse, axis=0) - plan.own_cost * harm
         m = plan.payoff.reshape(plan.n_levels, plan.n_levels)
         base = m[0, 0] * n_played.astype(np.float64)
