@@ -136,6 +136,27 @@ def test_fatalities_are_poisson_with_the_ladders_expected_counts():
     assert abs(deaths.var() - mean) <= 0.05 * mean  # Poisson: variance = mean
 
 
+@pytest.mark.parametrize("steps", [8, 0])  # 0: every draw takes the exact fallback
+@pytest.mark.parametrize("scale", [0.01, 3.0, 60.0, 1e4, 1e7])
+def test_poisson_inversion_is_scipys_quantile(scale, steps, monkeypatch):
+    from scipy import stats
+
+    from escalation_sim.core import engine
+
+    monkeypatch.setattr(engine, "_STEPS", steps)
+    rng = np.random.default_rng(int(scale * 100))
+    mean = rng.random(50_000) * scale
+    mean[::9] = 0
+    u = rng.random(mean.size)
+    u[:3] = [0.0, 1 - 2**-53, 0.5]
+    k = engine.poisson_quantile(u, mean)
+    # The definition: the smallest k with P(X <= k) >= u (0 where the mean is 0).
+    assert (k[mean == 0] == 0).all()
+    some = mean > 0
+    assert (stats.poisson.cdf(k[some], mean[some]) >= u[some]).all()
+    assert (stats.poisson.cdf(k[some] - 1, mean[some]) < u[some]).all()
+
+
 def test_harm_payoffs_are_minus_harm_received_minus_cost_of_harm_inflicted():
     s = scenario({"A": state({"family": "fixed", "level": 3}), "B": state()},
                  outcomes={"war_level": None, "quiet_steps": None}, n_steps=5)

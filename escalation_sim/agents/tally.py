@@ -50,8 +50,9 @@ class RunTally:
     def _outcomes(self, t: int, top: int) -> None:
         war, calm = step_outcome(self.plan, t, np.array([top]), np.array([not self.ended]),
                                  self._started, self._quiet_run)
-        if war[0] or calm[0]:
-            self.outcome, self.end_step, self.ended = (WAR if war[0] else CEASEFIRE), t, True
+        war, calm = (which is not None and bool(which[0]) for which in (war, calm))
+        if war or calm:
+            self.outcome, self.end_step, self.ended = (WAR if war else CEASEFIRE), t, True
 
     def expected_deaths(self) -> float:
         """Expected fatalities of the run's acts: the ladder's per-act means over the counts."""
