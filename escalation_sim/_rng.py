@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 RngLike = None | int | np.random.SeedSequence | np.random.Generator
@@ -28,13 +30,21 @@ def seed_sequence(rng: RngLike) -> np.random.SeedSequence:
     )
 
 
-def block_streams(seq: np.random.SeedSequence, block: int) -> tuple[np.random.SFC64, np.random.Generator]:
-    """The two streams of one block of runs.
+class BlockStreams(NamedTuple):
+    """The random sources of one block of runs (``core.draws``)."""
 
-    Block ``b`` of a batch always gets the same streams, however the batch is chunked: the
-    ``b``-th child of ``seq`` spawns a raw stream for the per-step draws and a generator for
-    the end-of-run draws (fatalities), so the two never shift each other.
+    steps: np.random.SFC64  # the per-step words
+    end: np.random.Generator  # the end-of-run draws (fatalities)
+    key: int  # seeds the counter-based low bits of the noise words
+
+
+def block_streams(seq: np.random.SeedSequence, block: int) -> BlockStreams:
+    """The random sources of one block of runs.
+
+    Block ``b`` of a batch always gets the same sources, however the batch is chunked: the
+    ``b``-th child of ``seq`` spawns one child for each, so they never shift each other.
     """
     child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, block))
-    step_seq, end_seq = child.spawn(2)
-    return np.random.SFC64(step_seq), np.random.Generator(np.random.SFC64(end_seq))
+    step_seq, end_seq, key_seq = child.spawn(3)
+    return BlockStreams(np.random.SFC64(step_seq), np.random.Generator(np.random.SFC64(end_seq)),
+                        int(key_seq.generate_state(1, np.uint64)[0]))

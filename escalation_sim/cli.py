@@ -21,7 +21,6 @@ import pandas as pd
 from . import __version__
 from .batch import simulate
 from .batch.result import MEASURES
-from .batch.simulate import CHUNK_SIZE
 from .batch.store import open_executor, read_manifest, run_to_folder, summary_dict
 from .scenario import ScenarioError, list_scenarios, load_scenario, parse_override, with_overrides
 
@@ -280,7 +279,7 @@ def _simulate(args, scenario, seed, executor):
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     if args.out is None:
         return simulate(scenario, args.runs or 10_000, rng=seed, executor=executor, progress=progress,
-                        chunk_size=args.chunk_size or CHUNK_SIZE)
+                        chunk_size=args.chunk_size)
     n_runs = args.runs or _manifest_runs(args) or 10_000
     result = run_to_folder(scenario, n_runs, args.out, rng=seed, executor=executor, resume=args.resume,
                            force=args.force, progress=progress, chunk_size=args.chunk_size)

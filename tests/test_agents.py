@@ -15,7 +15,7 @@ import yaml
 import escalation_sim as es
 from escalation_sim import ScenarioError, list_scenarios, load_scenario, with_overrides
 from escalation_sim.agents import EscalationModel, MilitiaAgent, StateAgent, replay_runs
-from escalation_sim.core.plan import STREAM_BLOCK
+from escalation_sim.core.draws import STREAM_BLOCK
 from escalation_sim.core.step import WHY
 
 N_RUNS = 500

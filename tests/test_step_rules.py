@@ -141,15 +141,15 @@ def test_fatalities_are_poisson_with_the_ladders_expected_counts():
 def test_poisson_inversion_is_scipys_quantile(scale, steps, monkeypatch):
     from scipy import stats
 
-    from escalation_sim.core import engine
+    from escalation_sim.core import draws
 
-    monkeypatch.setattr(engine, "_STEPS", steps)
+    monkeypatch.setattr(draws, "_STEPS", steps)
     rng = np.random.default_rng(int(scale * 100))
     mean = rng.random(50_000) * scale
     mean[::9] = 0
     u = rng.random(mean.size)
     u[:3] = [0.0, 1 - 2**-53, 0.5]
-    k = engine.poisson_quantile(u, mean)
+    k = draws.poisson_quantile(u, mean)
     # The definition: the smallest k with P(X <= k) >= u (0 where the mean is 0).
     assert (k[mean == 0] == 0).all()
     some = mean > 0
@@ -180,26 +180,72 @@ def test_a_payoff_matrix_on_a_longer_ladder_is_summed_over_every_step():
     assert result.runs["payoff_B"].iloc[0] == expected_b
 
 
+def step_words(n_noise, n_runs=3 * 4096, seed=8):
+    from escalation_sim.core.draws import BlockWords
+
+    words = BlockWords(np.random.SeedSequence(seed), 5, n_runs, 0, n_noise)
+    words.next()
+    return words.next()  # step 1: the step number is part of every cell's low bits
+
+
+@pytest.mark.parametrize("p", [1e-9, 0.005, 0.05, 0.3, 0.5, 1.0])
+def test_noise_bytes_compare_exactly_as_whole_words(p):
+    """``below`` reads the low bits only where the top byte ties; the answer must be that of
+    the whole 32-bit words, and fire with probability p."""
+    from escalation_sim.core.draws import Limit
+    from escalation_sim.core.plan import _threshold
+
+    words = step_words(4)
+    limit = Limit(_threshold(p))
+    rows = slice(1, 4)
+    whole = words.full(rows)
+    hit = words.below(rows, limit)
+    assert np.array_equal(hit, whole <= limit.value)
+    cells = np.flatnonzero(np.random.default_rng(1).random(hit.size) < 0.3)
+    assert np.array_equal(words.below_at(rows, cells, limit), hit.reshape(-1)[cells])
+    assert abs(hit.mean() - p) <= 4 * np.sqrt(p * (1 - p) / hit.size) + 1e-12
+    # one limit per row, as militia control and sparks have
+    per_row = Limit(np.array([[_threshold(0.2)], [_threshold(p)], [_threshold(0.9)]], dtype=np.uint32))
+    assert np.array_equal(words.below(rows, per_row), whole <= per_row.value)
+    assert np.array_equal(words.below_at(rows, cells, per_row), (whole <= per_row.value).reshape(-1)[cells])
+
+
+def test_the_low_bits_of_noise_words_are_uniform_and_differ_by_step_row_and_column():
+    from scipy import stats
+
+    words = step_words(2)
+    low = words.full(slice(0, 2)) & np.uint32(0xFFFFFF)
+    n = low.size
+    assert abs(low.mean() / 2**24 - 0.5) <= 4 * np.sqrt(1 / 12 / n)
+    assert len(np.unique(low)) > 0.99 * n  # 2**24 values: hardly any repeats among 24,576
+    counts = np.bincount(low.ravel() >> 20, minlength=16)  # 16 bins of the low bits
+    assert stats.chisquare(counts).pvalue > 1e-4
+
+
 @pytest.mark.parametrize("p", [0.005, 0.3])
 def test_sparse_and_dense_noise_moves_agree(p, monkeypatch):
     from escalation_sim.core import step
+    from escalation_sim.core.draws import Limit
     from escalation_sim.core.plan import _threshold
 
-    rng = np.random.default_rng(8)
-    levels = rng.integers(0, 8, (5, 4096)).astype(np.int8)
-    u = rng.integers(0, 2**32, levels.shape, dtype=np.uint32)
-    limit = _threshold(p)
+    words = step_words(5)
+    rows = slice(0, 5)
+    levels = np.random.default_rng(8).integers(0, 8, (5, words.noise.shape[1])).astype(np.int8)
+    limit = Limit(_threshold(p))
+    whole = words.full(rows)
     outcomes = []
     for sparse_limit in (0, 2**32):  # force the dense, then the sparse path
         monkeypatch.setattr(step, "SPARSE_LIMIT", sparse_limit)
         moved = levels.copy()
-        hit = step.off_by_one(moved, u, limit, 7)
+        hit = step.off_by_one(moved, words, rows, limit, 7)
         outcomes.append(moved)
-        assert np.array_equal(hit, u <= limit)
+        assert np.array_equal(hit, whole <= limit.value)
     assert np.array_equal(*outcomes)
     changed = outcomes[0] != levels
-    assert np.array_equal(changed, u <= limit)
+    assert np.array_equal(changed, whole <= limit.value)
     assert (np.abs(outcomes[0].astype(int) - levels) == changed).all()
+    up = (whole <= limit.value // 2) & (levels < 7) | (whole <= limit.value) & (levels == 0)
+    assert np.array_equal(outcomes[0] > levels, up)
 
 
 def test_protectors_that_share_a_target_each_raise_the_stimulus():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from ..core.draws import StepWords
 from ..core.plan import Group, Plan
 from ..core.step import policy_words
 from ..scenario import Actor
@@ -83,7 +84,7 @@ class ActorAgent(mesa.Agent):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.actor_id}: {self.actor.name}>"
 
-    def decide(self, t: int, prev: np.ndarray, stimulus: np.ndarray, words: np.ndarray,
+    def decide(self, t: int, prev: np.ndarray, stimulus: np.ndarray, words: StepWords,
                intended: np.ndarray) -> None:
         """Write this actor's intended level toward each target into ``intended``.
 
@@ -97,8 +98,8 @@ class ActorAgent(mesa.Agent):
             The step being played.
         prev, stimulus : int8 arrays, shape (n_pairs, 1)
             Executed levels of step ``t - 1``, and this step's stimuli (``core.step.perceive``).
-        words : uint32 array, shape (n_draws, 1)
-            This step's random words.
+        words : StepWords
+            This step's random numbers (``core.draws``), for this run alone.
         intended : int8 array, shape (n_pairs, 1)
             Filled at this actor's cells.
         """

@@ -75,7 +75,7 @@ class EscalationModel(mesa.Model):
         super().__init__(rng=_mesa_seed(self.seed_sequence, self.run))
         self.n_steps = self.scenario.n_steps if n_steps is None else _check_index("n_steps", n_steps, low=1)
         self.plan = _plan(self.scenario)
-        self._words = RunWords(self.seed_sequence, self.run, self.plan.n_draws)
+        self._words = RunWords(self.seed_sequence, self.run, self.plan)
         self._setup_state()
         self._actors = [make_agent(self, actor, self.plan) for actor in self.scenario.actors]
         self.datacollector = self._collector()

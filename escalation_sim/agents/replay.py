@@ -11,9 +11,9 @@ import numpy as np
 from .._rng import RngLike, seed_sequence
 from ..scenario import Scenario
 from .model import EscalationModel, _check_index
-from .words import StoredWords, block_columns, locate
+from .words import BlockColumns, StoredWords, locate
 
-#: Runs whose words are held at once: ``n_steps * n_draws * 4`` bytes each.
+#: Runs whose words are held at once: ``n_steps * (4 * n_policy_draws + n_noise_draws)`` bytes each.
 RUNS_PER_PASS = 512
 
 
@@ -52,7 +52,7 @@ def _pass(first: EscalationModel, seq, runs: list[int]) -> Iterator[EscalationMo
     words = {}
     for block in sorted({b for b, _ in where}):
         columns = np.array(sorted({c for b, c in where if b == block}))
-        words[block] = (block_columns(seq, block, columns, first.plan.n_draws, first.n_steps),
+        words[block] = (BlockColumns(seq, block, columns, first.plan, first.n_steps),
                         {c: k for k, c in enumerate(columns.tolist())})
     for run, (block, column) in zip(runs, where):
         model = EscalationModel(first.scenario, seq, run, n_steps=first.n_steps)

@@ -1,18 +1,18 @@
-"""The random words of one run of a batch, as the core draws them.
+"""The random numbers of one run of a batch, as the core draws them.
 
 Run ``r`` of a batch reads column ``r % STREAM_BLOCK`` of the words of stream block
-``r // STREAM_BLOCK`` (``core.engine.BlockWords``): a block's words are drawn for the whole
+``r // STREAM_BLOCK`` (``core.draws.BlockWords``): a block's words are drawn for the whole
 block at every step, so replaying one run means drawing its block's words and keeping one
 column. ``block_columns`` draws a block once for many runs at a time. The end-of-run draws
-(fatalities) come from the block's second stream, one uniform per run (``RunDraws``).
+(fatalities) come from the block's own generator, one uniform per run (``RunDraws``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.engine import BlockWords
-from ..core.plan import STREAM_BLOCK
+from ..core.draws import STREAM_BLOCK, BlockWords, StepWords
+from ..core.plan import Plan
 
 
 def locate(run: int) -> tuple[int, int]:
@@ -20,45 +20,54 @@ def locate(run: int) -> tuple[int, int]:
     return divmod(run, STREAM_BLOCK)
 
 
+def _block_words(seq: np.random.SeedSequence, block: int, width: int, plan: Plan) -> BlockWords:
+    return BlockWords(seq, block, width, plan.n_policy_draws, plan.n_noise_draws)
+
+
 class RunWords:
     """One run's words, one step at a time, drawn from its block's stream.
 
-    ``next()`` returns this step's words, uint32, shape ``(n_draws, 1)``.
+    ``next()`` returns this step's ``StepWords`` for the run alone (arrays of shape
+    ``(n_draws, 1)``).
     """
 
-    def __init__(self, seq: np.random.SeedSequence, run: int, n_draws: int):
+    def __init__(self, seq: np.random.SeedSequence, run: int, plan: Plan):
         block, self.column = locate(run)
-        self._block = BlockWords(seq, block, self.column + 1, n_draws)
+        self._block = _block_words(seq, block, self.column + 1, plan)
 
-    def next(self) -> np.ndarray:
-        # The block's buffer is overwritten at the next step: keep a copy of the column.
-        return self._block.next()[:, self.column : self.column + 1].copy()
+    def next(self) -> StepWords:
+        # The block's buffers are overwritten at the next step: the column is copied.
+        return self._block.next().column(self.column)
 
 
 class StoredWords:
-    """One run's words taken from words drawn beforehand, shape ``(n_steps, n_draws, k)``."""
+    """One run's words taken from a ``BlockColumns`` drawn beforehand."""
 
-    def __init__(self, words: np.ndarray, index: int):
-        self._words, self._index, self._t = words, index, 0
+    def __init__(self, stored: BlockColumns, index: int):
+        self._stored, self._index, self._t = stored, index, 0
 
-    def next(self) -> np.ndarray:
+    def next(self) -> StepWords:
         t, self._t = self._t, self._t + 1
-        return self._words[t, :, self._index, None]
+        return self._stored.step(t).column(self._index)
 
 
-def block_columns(seq: np.random.SeedSequence, block: int, columns: np.ndarray, n_draws: int,
-                  n_steps: int) -> np.ndarray:
-    """Every step's words of some columns of one block, drawn in one pass over its stream.
+class BlockColumns:
+    """Every step's words of some columns of one block, drawn in one pass over its stream:
+    ``policy`` and ``noise`` of shape ``(n_steps, n_draws, len(columns))``."""
 
-    Returns
-    -------
-    uint32 array, shape ``(n_steps, n_draws, len(columns))``
-    """
-    words = BlockWords(seq, block, int(columns.max()) + 1, n_draws)
-    out = np.empty((n_steps, n_draws, len(columns)), dtype=np.uint32)
-    for t in range(n_steps):
-        out[t] = words.next()[:, columns]
-    return out
+    def __init__(self, seq: np.random.SeedSequence, block: int, columns: np.ndarray, plan: Plan,
+                 n_steps: int):
+        words = _block_words(seq, block, int(columns.max()) + 1, plan)
+        self.policy = np.empty((n_steps, plan.n_policy_draws, len(columns)), dtype=np.uint32)
+        self.noise = np.empty((n_steps, plan.n_noise_draws, len(columns)), dtype=np.uint8)
+        self.keys, self.columns = words.keys[columns], words.columns[columns]
+        self.n_noise = plan.n_noise_draws
+        for t in range(n_steps):
+            step = words.next()
+            self.policy[t], self.noise[t] = step.policy[:, columns], step.noise[:, columns]
+
+    def step(self, t: int) -> StepWords:
+        return StepWords(self.policy[t], self.noise[t], t, self.keys, self.columns, self.n_noise)
 
 
 class RunDraws:
@@ -76,4 +85,4 @@ class RunDraws:
         """The run's draw, shape ``(1,)``, from its expected deaths ``mean`` of shape ``(1,)``."""
         padded = np.zeros(self.column + 1)
         padded[-1] = mean[0]
-        return BlockWords(self.seq, self.block, self.column + 1, 0).poisson(padded)[-1:]
+        return BlockWords(self.seq, self.block, self.column + 1, 0, 0).poisson(padded)[-1:]

@@ -15,18 +15,20 @@ from .. import __version__
 from .._progress import progress_bar
 from .._rng import RngLike, seed_sequence
 from ..core.engine import RUN_COLUMNS, run_chunk
-from ..core.plan import STREAM_BLOCK, compile_plan
+from ..core.draws import STREAM_BLOCK
+from ..core.plan import compile_plan
 from ..scenario import Scenario, load_scenario
 from .result import BatchResult
 
-#: Runs per chunk by default: a multiple of the stream block that keeps a chunk's arrays in cache.
-CHUNK_SIZE = 16 * STREAM_BLOCK
+#: Cells (pairs × runs) of a chunk by default, about: few enough for a chunk's arrays to stay
+#: in cache, enough runs for the step loop's per-call overhead to be spread thin.
+CHUNK_CELLS = 2**20
 
 
 def simulate(scenario: Scenario | str | os.PathLike, n_runs: int, *, rng: RngLike = None,
              n_steps: int | None = None, executor: Executor | None = None,
              trajectories: bool = False, progress: bool = False,
-             chunk_size: int = CHUNK_SIZE) -> BatchResult:
+             chunk_size: int | None = None) -> BatchResult:
     """Run a Monte Carlo batch of a scenario.
 
     Parameters
@@ -47,9 +49,10 @@ def simulate(scenario: Scenario | str | os.PathLike, n_runs: int, *, rng: RngLik
         ``result.trajectory(run)``.
     progress : bool
         Show a progress bar (tqdm, on standard error).
-    chunk_size : int
-        Runs per chunk, rounded up to a multiple of the stream block (4096). It changes
-        memory use and speed, never the result.
+    chunk_size : int, optional
+        Runs per chunk, rounded up to a multiple of the stream block (4096); by default
+        ``default_chunk_size`` of the scenario. It changes memory use and speed, never the
+        result.
 
     Returns
     -------
@@ -59,6 +62,15 @@ def simulate(scenario: Scenario | str | os.PathLike, n_runs: int, *, rng: RngLik
     for first, chunk in batch.run(batch.chunks(chunk_size), executor=executor, progress=progress):
         batch.add(first, chunk)
     return batch.result()
+
+
+def default_chunk_size(n_pairs: int) -> int:
+    """Runs per chunk by default: 16 stream blocks, doubled up to 64 while the chunk stays
+    within ``CHUNK_CELLS`` cells (games of few actors gain from longer arrays)."""
+    runs = 16 * STREAM_BLOCK
+    while runs < 64 * STREAM_BLOCK and 2 * runs * n_pairs <= CHUNK_CELLS:
+        runs *= 2
+    return runs
 
 
 def check_count(name: str, value, *, optional=False) -> int | None:
@@ -117,9 +129,16 @@ class Batch:
         out.update({k: chunk[k] for k in ("harm_inflicted", "harm_received", "payoff")})
         return out
 
-    def chunks(self, chunk_size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
+    def chunk_runs(self, chunk_size: int | None = None) -> int:
+        """Runs per chunk: ``chunk_size`` rounded up to a multiple of the stream block, or
+        ``default_chunk_size``."""
+        if chunk_size is None:
+            return default_chunk_size(self.plan.n_pairs)
+        return -(-check_count("chunk_size", chunk_size) // STREAM_BLOCK) * STREAM_BLOCK
+
+    def chunks(self, chunk_size: int | None = None) -> list[tuple[int, int]]:
         """``(first_run, n_runs)`` of each chunk, in order."""
-        size = -(-check_count("chunk_size", chunk_size) // STREAM_BLOCK) * STREAM_BLOCK
+        size = self.chunk_runs(chunk_size)
         return [(first, min(size, self.n_runs - first)) for first in range(0, self.n_runs, size)]
 
     def run(self, chunks, *, executor=None, progress=False) -> Iterator[tuple[int, dict]]:

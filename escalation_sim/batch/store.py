@@ -31,10 +31,10 @@ import numpy as np
 from .. import __version__
 from .._progress import progress_bar
 from .._rng import RngLike
-from ..core.plan import STREAM_BLOCK
+from ..core.draws import STREAM_BLOCK
 from ..scenario import Scenario
 from .result import BatchResult, load_result, runs_frame
-from .simulate import CHUNK_SIZE, Batch, check_count
+from .simulate import Batch, check_count
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -81,8 +81,8 @@ def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: s
     progress : bool
         Show a progress bar over runs (tqdm, on standard error).
     chunk_size : int, optional
-        Runs per chunk, rounded up to a multiple of the stream block (4096); ``CHUNK_SIZE`` by
-        default, or the manifest's when resuming. Smaller chunks lose less to an interruption.
+        Runs per chunk, rounded up to a multiple of the stream block (4096); by default
+        ``default_chunk_size``, or the manifest's when resuming. Smaller chunks lose less to an interruption.
 
     Returns
     -------
@@ -104,7 +104,7 @@ def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: s
         rng = _seed_or_manifest(rng, previous)
         chunk_size = chunk_size or previous["chunk_size"]
     batch = Batch(scenario, n_runs, rng=rng, n_steps=n_steps, keep_runs=False)
-    size = _round_chunk(chunk_size or CHUNK_SIZE)
+    size = batch.chunk_runs(chunk_size)
     manifest = make_manifest(batch, size)
     if previous is not None:
         check_manifest(previous, manifest, folder)
@@ -169,10 +169,6 @@ def _seed_or_manifest(rng, previous: dict):
         return rng
     seed = previous.get("seed") or {}
     return np.random.SeedSequence(seed.get("entropy"), spawn_key=tuple(seed.get("spawn_key", ())))
-
-
-def _round_chunk(chunk_size: int) -> int:
-    return -(-check_count("chunk_size", chunk_size) // STREAM_BLOCK) * STREAM_BLOCK
 
 
 def _start(folder: Path, batch: Batch, manifest: dict, force: bool) -> None:

@@ -10,10 +10,9 @@ size, the executor, or the other runs.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
-from .._rng import block_streams
-from .plan import CEASEFIRE, ONGOING, STREAM_BLOCK, WAR, Plan
+from .draws import STREAM_BLOCK, BlockWords
+from .plan import CEASEFIRE, ONGOING, WAR, Plan
 from .step import advance
 
 #: Per-run columns of a chunk's result, with their dtypes.
@@ -26,87 +25,6 @@ RUN_COLUMNS = {
     "retaliations": np.int32,
     "fatalities": np.int32,
 }
-
-
-class BlockWords:
-    """The random words of a set of consecutive stream blocks, one step at a time."""
-
-    def __init__(self, seq: np.random.SeedSequence, first_block: int, n_runs: int, n_draws: int):
-        n_blocks = -(-n_runs // STREAM_BLOCK)
-        streams = [block_streams(seq, first_block + b) for b in range(n_blocks)]
-        self.step_streams = [s for s, _ in streams]
-        self.end_generators = [g for _, g in streams]
-        self.n_runs, self.n_draws = n_runs, n_draws
-        self.buffer = np.empty((n_draws, n_blocks * STREAM_BLOCK), dtype=np.uint32)
-
-    def next(self) -> np.ndarray:
-        """This step's words, shape ``(n_draws, n_runs)``."""
-        if self.n_draws == 0:
-            return self.buffer[:, : self.n_runs]
-        half = self.n_draws * STREAM_BLOCK // 2
-        for b, stream in enumerate(self.step_streams):
-            block = stream.random_raw(half).view(np.uint32).reshape(self.n_draws, STREAM_BLOCK)
-            self.buffer[:, b * STREAM_BLOCK : (b + 1) * STREAM_BLOCK] = block
-        return self.buffer[:, : self.n_runs]
-
-    def poisson(self, mean: np.ndarray) -> np.ndarray:
-        """One Poisson draw per run with the given means, by inversion of one uniform per run,
-        so that a run's draw depends on its own mean only (the Mesa model replays it alone)."""
-        u = np.concatenate([gen.random(STREAM_BLOCK) for gen in self.end_generators])[: self.n_runs]
-        return poisson_quantile(u, mean)
-
-
-def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Smallest k with P(X <= k) >= u for X ~ Poisson(mean); 0 where the mean is 0.
-
-    The same rule as ``scipy.stats.poisson.ppf``, a few times faster: a Cornish-Fisher guess
-    (rarely more than one off), the distribution function there (``pdtr``), then single steps
-    along the probability recurrence until the guess is the quantile. Runs that have not
-    settled after ``_STEPS`` steps, or whose distribution function is within ``_CLOSE`` of
-    ``u`` (where the summed recurrence could round the wrong way), take the exact inverse.
-    """
-    u = np.asarray(u, dtype=np.float64)
-    mean = np.asarray(mean, dtype=np.float64)
-    out = np.zeros(mean.shape, dtype=np.int64)
-    some = np.flatnonzero(mean > 0)
-    q, m = u[some], mean[some]
-    with np.errstate(invalid="ignore"):  # u = 0 gives z = -inf: the guess is then 0
-        z = special.ndtri(q)
-        guess = np.floor(m + np.sqrt(m) * z + (z * z - 1) / 6 + 0.5)
-    k = np.clip(np.nan_to_num(guess, nan=0.0, posinf=0.0, neginf=0.0), 0, None)
-    cdf = special.pdtr(k, m)
-    pmf = np.exp(special.xlogy(k, m) - m - special.gammaln(k + 1))
-    for _ in range(_STEPS):
-        down = (k > 0) & (cdf - pmf >= q)  # P(X <= k - 1) already reaches q
-        up = cdf < q
-        if not (down.any() or up.any()):
-            break
-        cdf = np.where(down, cdf - pmf, cdf)
-        pmf = np.where(down, pmf * k / m, pmf)
-        k = k - down + up
-        pmf = np.where(up, pmf * m / np.maximum(k, 1), pmf)
-        cdf = np.where(up, cdf + pmf, cdf)
-    # Unsettled, or too close to call in floating point: the exact inverse decides.
-    unsettled = ((k > 0) & (cdf - pmf >= q)) | (cdf < q)
-    unsettled |= (np.abs(cdf - q) < _CLOSE) | ((k > 0) & (np.abs(cdf - pmf - q) < _CLOSE))
-    k[unsettled] = _exact_quantile(q[unsettled], m[unsettled])
-    out[some] = k
-    return out
-
-
-_STEPS, _CLOSE = 8, 1e-12
-
-
-def _exact_quantile(q: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """The quantile from the continuous inverse ``pdtrik``, moved one step at a time until the
-    distribution function itself (``pdtr``) confirms it (``pdtrik`` can be a few off for large
-    means)."""
-    k = np.maximum(np.ceil(special.pdtrik(q, m)), 0)
-    while (low := np.flatnonzero(special.pdtr(k, m) < q)).size:
-        k[low] += 1
-    while (high := np.flatnonzero((k > 0) & (special.pdtr(k - 1, m) >= q))).size:
-        k[high] -= 1
-    return k
 
 
 def step_outcome(plan: Plan, t: int, top: np.ndarray, active: np.ndarray, started: np.ndarray,
@@ -161,7 +79,7 @@ def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: i
     if first_run % STREAM_BLOCK:
         raise ValueError(f"first_run must be a multiple of {STREAM_BLOCK}, got {first_run}")
     P, L1 = plan.n_pairs, plan.n_levels
-    words = BlockWords(seq, first_run // STREAM_BLOCK, n_runs, plan.n_draws)
+    words = BlockWords(seq, first_run // STREAM_BLOCK, n_runs, plan.n_policy_draws, plan.n_noise_draws)
     states = [g.kernel.initial_state((g.pairs.stop - g.pairs.start, n_runs)) for g in plan.groups]
     tally = _Tally(plan, n_runs, n_steps, trajectories)
     prev = np.zeros((P, n_runs), dtype=np.int8)

@@ -3,8 +3,9 @@ arrays, lookup tables and 32-bit thresholds, fixed before the first step.
 
 Cells are ordered pairs ``(actor, target)`` of distinct actors, numbered ``0..n_pairs-1`` and
 sorted so that the pairs sharing one policy form a contiguous slice (a view, not a copy, in the
-step loop). The random words of one step form an array of shape ``(n_draws, n_runs)``; ``Draws``
-says which rows feed which rule. That layout is part of the reproducibility contract: the Mesa
+step loop). The random numbers of one step (``core.draws.StepWords``) are two arrays of shape
+``(n_draws, n_runs)``: the policies' words and the noise rules' bytes; each rule's ``*_draws``
+slice says which rows feed it. That layout is part of the reproducibility contract: the Mesa
 model reads the same rows for the run it replays.
 """
 
@@ -15,14 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..policies.base import threshold_u32
+from .draws import Limit
 from ..scenario import Scenario
 
 #: Outcome codes in the per-run table.
 ONGOING, WAR, CEASEFIRE = 0, 1, 2
 OUTCOMES = ("ongoing", "war", "ceasefire")
 
-#: Runs that share one random stream. Fixed: changing it changes every result for a given seed.
-STREAM_BLOCK = 4096
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Group:
     pairs: slice
     policy: object
     kernel: object
-    draws: slice  # rows of the step's random words, ``kernel.n_draws * n_pairs`` of them
+    draws: slice  # rows of the step's policy words, ``kernel.n_draws * n_pairs`` of them
 
 
 @dataclass
@@ -64,24 +64,25 @@ class Plan:
     reverse: np.ndarray  # (n_pairs,) index of (target, actor)
     groups: list[Group]
     top: int
-    perception: np.uint32 | None  # hit when a word is <= this limit; None: no perception noise
-    execution: np.uint32 | None
-    perception_draws: slice | None
+    perception: Limit | None  # hit when a word is <= this limit; None: no perception noise
+    execution: Limit | None
+    perception_draws: slice | None  # this and the other rules' ``*_draws``: rows of noise bytes
     execution_draws: slice | None
     # attribution: a militia's act toward i (pair src) also read as its patron's (pair dst)
-    attribution: tuple[Relation, int] | None
+    attribution: tuple[Relation, Limit] | None
     attribution_draws: slice | None
     # protection: stimulus[dst] >= number of rises[row] at or below level[src]
     protection: tuple[Relation, np.ndarray] | None
-    # control: intended[militia pair] capped by intended[patron pair] when u < threshold
-    control: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    # control: intended[militia pair] capped by intended[patron pair] when u <= limit
+    control: tuple[np.ndarray, np.ndarray, Limit] | None
     control_draws: slice | None
-    # spontaneous: intended[pair] raised to level when u < threshold
-    spontaneous: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    # spontaneous: intended[pair] raised to level when u <= limit
+    spontaneous: tuple[np.ndarray, Limit, np.ndarray] | None
     spontaneous_draws: slice | None
     events: dict[int, tuple[np.ndarray, np.ndarray]]
     last_event_step: int
-    n_draws: int
+    n_policy_draws: int
+    n_noise_draws: int
     severity: np.ndarray  # (n_levels,) float32
     fatalities: np.ndarray  # (n_levels,) float64, expected deaths per act
     payoff: np.ndarray | None  # (n_levels * n_levels,) flat [own * n + other], None = from harm
@@ -120,24 +121,24 @@ def compile_plan(scenario: Scenario) -> Plan:
     pair_of = {(int(a), int(t)): k for k, (a, t) in enumerate(pairs)}
     reverse = np.array([pair_of[(t, a)] for a, t in pairs.tolist()], dtype=np.intp)
 
-    draws = _DrawLayout()
+    noise_draws, policy_draws = _DrawLayout(), _DrawLayout()
     noise = scenario.noise
-    perception_draws = draws.take(len(pairs)) if noise.perception > 0 else None
+    perception_draws = noise_draws.take(len(pairs)) if noise.perception > 0 else None
 
     groups, start = [], 0
     for policy, members in by_policy.items():
         kernel = policy.compile(ladder)
         stop = start + len(members)
-        groups.append(Group(slice(start, stop), policy, kernel, draws.take(kernel.n_draws * len(members))))
+        groups.append(Group(slice(start, stop), policy, kernel, policy_draws.take(kernel.n_draws * len(members))))
         start = stop
 
     attribution = _attribution(scenario, index, pair_of)
-    attribution_draws = draws.take(len(attribution[0].src)) if attribution else None
+    attribution_draws = noise_draws.take(len(attribution[0].src)) if attribution else None
     control = _control(scenario, index, pair_of)
-    control_draws = draws.take(len(control[0])) if control else None
+    control_draws = noise_draws.take(len(control[0])) if control else None
     spontaneous = _spontaneous(scenario, index, pair_of)
-    spontaneous_draws = draws.take(len(spontaneous[0])) if spontaneous else None
-    execution_draws = draws.take(len(pairs)) if noise.execution > 0 else None
+    spontaneous_draws = noise_draws.take(len(spontaneous[0])) if spontaneous else None
+    execution_draws = noise_draws.take(len(pairs)) if noise.execution > 0 else None
 
     events: dict[int, tuple[list, list]] = {}
     for e in scenario.events:
@@ -152,8 +153,8 @@ def compile_plan(scenario: Scenario) -> Plan:
         reverse=reverse,
         groups=groups,
         top=scenario.top,
-        perception=_threshold(noise.perception),
-        execution=_threshold(noise.execution),
+        perception=_limit(noise.perception),
+        execution=_limit(noise.execution),
         perception_draws=perception_draws,
         execution_draws=execution_draws,
         attribution=attribution,
@@ -165,7 +166,8 @@ def compile_plan(scenario: Scenario) -> Plan:
         spontaneous_draws=spontaneous_draws,
         events={s: (np.array(r, dtype=np.intp), np.array(lv, dtype=np.int8)) for s, (r, lv) in events.items()},
         last_event_step=max((e.step for e in scenario.events), default=-1),
-        n_draws=draws.n,
+        n_policy_draws=policy_draws.n,
+        n_noise_draws=noise_draws.n,
         severity=np.array([lv.severity for lv in scenario.ladder], dtype=np.float32),
         fatalities=np.array([lv.fatalities for lv in scenario.ladder], dtype=np.float64),
         payoff=payoffs.table(scenario.ladder).ravel() if explicit else None,
@@ -193,6 +195,11 @@ def _threshold(p: float) -> np.uint32 | None:
     return np.uint32(2**32 - 1 if p >= 1 else max(threshold_u32(p), 1) - 1)
 
 
+def _limit(p: float) -> Limit | None:
+    limit = _threshold(p)
+    return None if limit is None else Limit(limit)
+
+
 def _attribution(scenario, index, pair_of):
     if scenario.noise.attribution <= 0:
         return None
@@ -206,7 +213,7 @@ def _attribution(scenario, index, pair_of):
                 dst.append(pair_of[(index[observer.id], index[m.patron])])
     if not src:
         return None
-    return Relation.of(src, dst), _threshold(scenario.noise.attribution)
+    return Relation.of(src, dst), _limit(scenario.noise.attribution)
 
 
 def _protection(scenario, index, pair_of):
@@ -243,7 +250,7 @@ def _control(scenario, index, pair_of):
                 thresholds.append(_threshold(m.control))
     if not militia:
         return None
-    return np.array(militia), np.array(patron), np.array(thresholds, dtype=np.uint32)[:, None]
+    return np.array(militia), np.array(patron), Limit(np.array(thresholds, dtype=np.uint32)[:, None])
 
 
 def _spontaneous(scenario, index, pair_of):
@@ -257,5 +264,5 @@ def _spontaneous(scenario, index, pair_of):
             levels.append(m.spontaneous.level)
     if not rows:
         return None
-    return (np.array(rows), np.array(thresholds, dtype=np.uint32)[:, None],
+    return (np.array(rows), Limit(np.array(thresholds, dtype=np.uint32)[:, None]),
             np.array(levels, dtype=np.int8)[:, None])

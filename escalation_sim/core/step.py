@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .draws import Limit, StepWords
 from .plan import Plan
 
 # What made an act: recorded per cell by ``advance(..., why=...)`` for the Mesa model's story.
@@ -18,33 +19,28 @@ WHY = ("decided", "scripted", "accident", "misperceived", "spontaneous", "restra
 SPARSE_LIMIT = int(0.02 * 2**32)
 
 
-def below(u: np.ndarray, limit) -> np.ndarray:
-    """``u <= limit`` for uint32 words and limits (``Plan`` stores ``round(p * 2**32) - 1``:
-    probability ``p`` exactly, ``p = 1`` included)."""
-    return u <= limit
+def off_by_one(levels: np.ndarray, words: StepWords, rows: slice, limit: Limit, top: int) -> np.ndarray:
+    """Move cells of ``levels`` one rung with probability ``(limit.value + 1) / 2**32``, in place.
 
-
-def off_by_one(levels: np.ndarray, u: np.ndarray, limit, top: int) -> np.ndarray:
-    """Move cells of ``levels`` one rung with probability ``(limit + 1) / 2**32``, in place.
-
-    A cell moves when its random word is below the threshold: up when it is in the lower half
-    of that range, down otherwise. A move off the ladder is reflected back onto it, so the
-    bottom rung always moves up and the top rung down (on two levels every move is a flip, as
-    in the textbook game). Returns which cells moved (bool array).
+    A cell moves when its noise word (in ``rows`` of ``words``) is at most the limit (``Plan``
+    stores ``round(p * 2**32) - 1``: probability ``p`` exactly, ``p = 1`` included): up when
+    it is at most half the limit, down otherwise. A move off the ladder is reflected back onto
+    it, so the bottom rung always moves up and the top rung down (on two levels every move is
+    a flip, as in the textbook game). Returns which cells moved (bool array).
     """
-    hit = below(u, limit)
+    hit = words.below(rows, limit)
     if top == 1:
         np.bitwise_xor(levels, hit.view(np.int8), out=levels)
         return hit
-    up = np.uint32(limit // 2)
-    if limit < SPARSE_LIMIT:  # few cells move: touch only those
+    if limit.value < SPARSE_LIMIT:  # few cells move: touch only those
         cells = np.flatnonzero(hit)
         flat = levels.reshape(-1)
-        moved = flat[cells] + np.where(u.reshape(-1)[cells] <= up, 1, -1).astype(np.int8)
+        up = words.below_at(rows, cells, limit.half)
+        moved = flat[cells] + np.where(up, 1, -1).astype(np.int8)
         np.abs(moved, out=moved)
         flat[cells] = np.minimum(moved, 2 * top - moved)
         return hit
-    step = (u <= up).view(np.int8) << 1
+    step = words.below(rows, limit.half).view(np.int8) << 1
     step -= hit.view(np.int8)  # +1 (lower half), -1 (upper half) or 0
     levels += step
     np.abs(levels, out=levels)  # -1 -> 1
@@ -52,7 +48,7 @@ def off_by_one(levels: np.ndarray, u: np.ndarray, limit, top: int) -> np.ndarray
     return hit
 
 
-def advance(plan: Plan, t: int, prev: np.ndarray, states: list, words: np.ndarray, why=None):
+def advance(plan: Plan, t: int, prev: np.ndarray, states: list, words: StepWords, why=None):
     """Play step ``t``: from the executed levels ``prev`` of step ``t - 1`` to those of step ``t``.
 
     Parameters
@@ -61,8 +57,8 @@ def advance(plan: Plan, t: int, prev: np.ndarray, states: list, words: np.ndarra
         Level each actor executed toward each target in the previous step.
     states : list of dict
         Each policy group's state arrays (``kernel.initial_state``), updated in place.
-    words : uint32 array, shape (n_draws, n_runs)
-        This step's random words, in the layout of ``plan``.
+    words : StepWords
+        This step's random numbers, in the layout of ``plan``.
     why : int8 array, shape (n_pairs, n_runs), optional
         Filled with the reason of each act (``WHY``), for the story of a replayed run.
 
@@ -79,7 +75,7 @@ def advance(plan: Plan, t: int, prev: np.ndarray, states: list, words: np.ndarra
     return executed, stimulus
 
 
-def perceive(plan: Plan, prev: np.ndarray, words: np.ndarray):
+def perceive(plan: Plan, prev: np.ndarray, words: StepWords):
     """Steps 1 and 2: what each actor perceives of each other's last act, and its stimulus.
 
     Returns the stimulus (int8, shape ``(n_pairs, n_runs)``, cell ``(i, j)`` is what ``i``
@@ -88,10 +84,10 @@ def perceive(plan: Plan, prev: np.ndarray, words: np.ndarray):
     perceived = prev.take(plan.reverse, axis=0)
     misread = None
     if plan.perception is not None:
-        misread = off_by_one(perceived, words[plan.perception_draws], plan.perception, plan.top)
+        misread = off_by_one(perceived, words, plan.perception_draws, plan.perception, plan.top)
     if plan.attribution is not None:
         relation, limit = plan.attribution
-        blamed = perceived[relation.src] * below(words[plan.attribution_draws], limit)
+        blamed = perceived[relation.src] * words.below(plan.attribution_draws, limit)
         raise_to(perceived, relation, blamed)
     if plan.protection is not None:
         relation, rises = plan.protection
@@ -111,14 +107,14 @@ def raise_to(levels: np.ndarray, relation, values: np.ndarray) -> None:
         levels[targets] = np.maximum(levels[targets], values[rows])
 
 
-def policy_words(plan: Plan, group, words: np.ndarray):
+def policy_words(plan: Plan, group, words: StepWords):
     """A policy group's random words, shape ``(n_draws, n_pairs_in_group, n_runs)``, or None."""
     if not group.kernel.n_draws:
         return None
-    return words[group.draws].reshape(group.kernel.n_draws, -1, words.shape[1])
+    return words.policy[group.draws].reshape(group.kernel.n_draws, -1, words.policy.shape[1])
 
 
-def act(plan: Plan, t: int, intended: np.ndarray, misread, words: np.ndarray, why=None) -> np.ndarray:
+def act(plan: Plan, t: int, intended: np.ndarray, misread, words: StepWords, why=None) -> np.ndarray:
     """Steps 4 to 6, in place on ``intended``: militia control, spontaneous attacks, execution
     noise, scripted events. Returns the executed levels."""
     if why is not None:
@@ -127,7 +123,7 @@ def act(plan: Plan, t: int, intended: np.ndarray, misread, words: np.ndarray, wh
             why[misread & (intended > 0)] = MISPERCEIVED
     if plan.control is not None:
         militia, patron, limit = plan.control
-        obey = below(words[plan.control_draws], limit)
+        obey = words.below(plan.control_draws, limit)
         own = intended[militia]
         # arithmetic selection: np.where on int8 is an order of magnitude slower here
         restrained = own - (own - np.minimum(own, intended[patron])) * obey
@@ -136,14 +132,14 @@ def act(plan: Plan, t: int, intended: np.ndarray, misread, words: np.ndarray, wh
         intended[militia] = restrained
     if plan.spontaneous is not None:
         rows, limit, level = plan.spontaneous
-        spark = below(words[plan.spontaneous_draws], limit) & (level > intended[rows])
+        spark = words.below(plan.spontaneous_draws, limit) & (level > intended[rows])
         own = intended[rows]
         intended[rows] = own + (level - own) * spark
         if why is not None:
             why[rows] = np.where(spark, SPONTANEOUS, why[rows])
     executed = intended
     if plan.execution is not None:
-        slip = off_by_one(executed, words[plan.execution_draws], plan.execution, plan.top)
+        slip = off_by_one(executed, words, plan.execution_draws, plan.execution, plan.top)
         if why is not None:
             why[slip] = ACCIDENT
     event = plan.events.get(t)
