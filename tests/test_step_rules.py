@@ -222,6 +222,15 @@ def test_the_low_bits_of_noise_words_are_uniform_and_differ_by_step_row_and_colu
     assert stats.chisquare(counts).pvalue > 1e-4
 
 
+@pytest.mark.parametrize("shape", [(0,), (7,), (3, 13), (2, 4096), (5, 1001)])
+@pytest.mark.parametrize("p", [0.0, 0.004, 0.5, 1.0])
+def test_sparse_flatnonzero_is_flatnonzero(shape, p):
+    from escalation_sim.core.draws import sparse_flatnonzero
+
+    mask = np.random.default_rng(3).random(shape) < p
+    assert np.array_equal(sparse_flatnonzero(mask), np.flatnonzero(mask))
+
+
 @pytest.mark.parametrize("p", [0.005, 0.3])
 def test_sparse_and_dense_noise_moves_agree(p, monkeypatch):
     from escalation_sim.core import step

@@ -48,7 +48,7 @@ class StoredWords:
 
     def next(self) -> StepWords:
         t, self._t = self._t, self._t + 1
-        return self._stored.step(t).column(self._index)
+        return self._stored.run_words(t, self._index)
 
 
 class BlockColumns:
@@ -60,14 +60,16 @@ class BlockColumns:
         words = _block_words(seq, block, int(columns.max()) + 1, plan)
         self.policy = np.empty((n_steps, plan.n_policy_draws, len(columns)), dtype=np.uint32)
         self.noise = np.empty((n_steps, plan.n_noise_draws, len(columns)), dtype=np.uint8)
-        self.keys, self.columns = words.keys[columns], words.columns[columns]
-        self.n_noise = plan.n_noise_draws
+        self.key, self.columns, self.n_noise = words.keys, columns.tolist(), plan.n_noise_draws
         for t in range(n_steps):
             step = words.next()
             self.policy[t], self.noise[t] = step.policy[:, columns], step.noise[:, columns]
 
-    def step(self, t: int) -> StepWords:
-        return StepWords(self.policy[t], self.noise[t], t, self.keys, self.columns, self.n_noise)
+    def run_words(self, t: int, index: int) -> StepWords:
+        """Step ``t``'s words of the ``index``-th column alone."""
+        pick = slice(index, index + 1)
+        return StepWords(self.policy[t, :, pick], self.noise[t, :, pick], t, self.key,
+                         self.columns[index], self.n_noise)
 
 
 class RunDraws:

@@ -41,7 +41,7 @@ def splitmix64(seed: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 
 class StepWords:
-    """One step's random numbers for a set of runs.
+    """One step's random numbers for a set of consecutive runs of a batch.
 
     Attributes
     ----------
@@ -51,27 +51,31 @@ class StepWords:
         Top bytes of the noise rules' words; compare them with ``below`` or ``below_at``.
     t : int
         The step.
-    keys, columns : uint64 arrays, shape (n_runs,)
-        Each run's block key and its column in its block: with ``t`` they name a cell's low bits.
+    keys : uint64 array
+        The keys of the stream blocks the runs belong to, from the first run's block on.
+    first : int
+        The first run's column in its block (the runs are consecutive from there).
     n_noise : int
-        Noise rows of the plan (all of them, also when ``noise`` holds fewer columns).
+        Noise rows of the plan: with ``t``, the row and the column they name a cell's low bits.
     """
 
-    def __init__(self, policy, noise, t, keys, columns, n_noise):
+    def __init__(self, policy, noise, t, keys, first, n_noise):
         self.policy, self.noise, self.t = policy, noise, t
-        self.keys, self.columns, self.n_noise = keys, columns, n_noise
+        self.keys, self.first, self.n_noise = keys, first, n_noise
 
     def column(self, j: int) -> StepWords:
-        """The words of run ``j`` alone (shape ``(n_draws, 1)``), copied."""
+        """The words of run ``j`` alone (arrays of shape ``(n_draws, 1)``), copied."""
+        block, column = divmod(self.first + j, STREAM_BLOCK)
         pick = slice(j, j + 1)
         return StepWords(self.policy[:, pick].copy(), self.noise[:, pick].copy(), self.t,
-                         self.keys[pick].copy(), self.columns[pick].copy(), self.n_noise)
+                         self.keys[block : block + 1], column, self.n_noise)
 
     def low_bits(self, rows: np.ndarray, runs: np.ndarray) -> np.ndarray:
         """The low 24 bits of the noise words at (noise row, run), uint32."""
-        cell = (np.uint64(self.t) * np.uint64(self.n_noise) + rows.astype(np.uint64)) * np.uint64(STREAM_BLOCK)
-        cell += self.columns[runs] + np.uint64(1)
-        z = splitmix64(self.keys[runs], cell)
+        block, column = np.divmod(runs + self.first, STREAM_BLOCK)
+        row = rows + self.t * self.n_noise
+        position = (row * STREAM_BLOCK + column + 1).astype(np.uint64)
+        z = splitmix64(self.keys[block], position)
         return (z >> np.uint64(40)).astype(np.uint32)
 
     def full(self, rows: slice) -> np.ndarray:
@@ -84,7 +88,7 @@ class StepWords:
         """``U <= limit`` for every cell of some noise rows, exactly."""
         top = self.noise[rows]
         hit = top < limit.high
-        ties = np.flatnonzero(top == limit.high)
+        ties = sparse_flatnonzero(top == limit.high)
         if ties.size:
             r, run = np.divmod(ties, top.shape[1])
             hit.reshape(-1)[ties] = self.low_bits(r + rows.start, run) <= _at_rows(limit.low, r)
@@ -101,6 +105,15 @@ class StepWords:
         if ties.size:
             hit[ties] = self.low_bits(r[ties] + rows.start, run[ties]) <= _at_rows(limit.low, r[ties])
         return hit
+
+
+def sparse_flatnonzero(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero`` of a bool array that is mostly False, about a third faster: the
+    mask packed eight cells to a byte, the nonzero bytes found, and only those unpacked."""
+    packed = np.packbits(mask.reshape(-1))
+    some = np.flatnonzero(packed != 0)
+    bits = np.flatnonzero(np.unpackbits(packed[some]).view(bool))
+    return some[bits >> 3] * 8 + (bits & 7)
 
 
 class Limit:
@@ -145,8 +158,7 @@ class BlockWords:
         width = n_blocks * STREAM_BLOCK
         self.policy = np.empty((n_policy, width), dtype=np.uint32)
         self.noise = np.empty((n_noise, width), dtype=np.uint8)
-        self.keys = np.repeat(np.array([s.key for s in streams], dtype=np.uint64), STREAM_BLOCK)[:n_runs]
-        self.columns = np.tile(np.arange(STREAM_BLOCK, dtype=np.uint64), n_blocks)[:n_runs]
+        self.keys = np.array([s.key for s in streams], dtype=np.uint64)
 
     def next(self) -> StepWords:
         """This step's words, for the first ``n_runs`` runs of the blocks."""
@@ -163,7 +175,7 @@ class BlockWords:
                       raw[:, : self.split].view(np.uint32).reshape(n_blocks, self.n_policy, STREAM_BLOCK).transpose(1, 0, 2))
             np.copyto(self.noise.reshape(self.n_noise, n_blocks, STREAM_BLOCK),
                       raw[:, self.split :].view(np.uint8).reshape(n_blocks, self.n_noise, STREAM_BLOCK).transpose(1, 0, 2))
-        return StepWords(self.policy[:, :n], self.noise[:, :n], t, self.keys, self.columns, self.n_noise)
+        return StepWords(self.policy[:, :n], self.noise[:, :n], t, self.keys, 0, self.n_noise)
 
     def poisson(self, mean: np.ndarray) -> np.ndarray:
         """One Poisson draw per run with the given means, by inversion of one uniform per run,

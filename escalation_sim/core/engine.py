@@ -66,6 +66,13 @@ def count_rows(cells: np.ndarray) -> np.ndarray:
     return counts
 
 
+def _as_slice(index: np.ndarray):
+    """An index array as a slice when it is a run of consecutive indices (a view, not a copy)."""
+    if len(index) and np.array_equal(index, np.arange(index[0], index[0] + len(index))):
+        return slice(int(index[0]), int(index[0]) + len(index))
+    return index
+
+
 def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: int,
               n_steps: int, trajectories: bool = False) -> dict[str, np.ndarray]:
     """Simulate runs ``first_run .. first_run + n_runs - 1`` of a batch.
@@ -119,13 +126,17 @@ class _Tally:
         self.quiet_run = np.zeros(n_runs, dtype=np.int32)
         self.occupancy = np.zeros((L1 - 1, P, n_runs), dtype=np.int32)
         self.recent = np.zeros((L1 - 1, P, n_runs), dtype=np.uint8)
-        self.recent_hostile = np.zeros(n_runs, dtype=np.uint8)  # hostile steps
-        self.recent_answered = np.zeros(n_runs, dtype=np.uint16 if P < 257 else np.int32)  # retaliations
-        self.per_step = np.zeros(n_runs, dtype=np.uint8 if P < 256 else np.int32)
+        self.recent_hostile = np.zeros(n_runs, dtype=np.uint8)  # hostile steps of each run
+        self.recent_answered = np.zeros((P, n_runs), dtype=np.uint8)  # retaliations of each cell
         self.at = np.empty((P, n_runs), dtype=bool)
+        self.answered = np.empty((P, n_runs), dtype=bool)
+        self.peak_now = np.empty(n_runs, dtype=np.int32)
         self.two_level = L1 == 2
-        self.mutual = np.zeros((P, n_runs), dtype=np.int32) if self.two_level else None
-        self.recent_mutual = np.zeros((P, n_runs), dtype=np.uint8) if self.two_level else None
+        # Steps both sides of a pair were hostile: one row per unordered pair (the smaller index).
+        self.mutual_rows = np.flatnonzero(np.arange(P) < plan.reverse)
+        self.mutual_cells = (_as_slice(self.mutual_rows), _as_slice(plan.reverse[self.mutual_rows]))
+        self.mutual = np.zeros((len(self.mutual_rows), n_runs), dtype=np.int32) if self.two_level else None
+        self.recent_mutual = np.zeros_like(self.mutual, dtype=np.uint8) if self.two_level else None
         # Payoff relative to both quiet, summed over the hostile cells (longer ladders only).
         self.gain = np.zeros((P, n_runs)) if plan.payoff is not None and not self.two_level else None
         if self.gain is not None:
@@ -140,12 +151,15 @@ class _Tally:
         runs = self.runs
         if self.levels is not None:
             self.levels[t] = executed
-        if self.two_level:
+        answered = self.answered
+        if self.two_level:  # levels and stimuli are 0 or 1: read them as bools
             hostile_cells = executed.view(bool)
             np.add(self.recent[0], executed.view(np.uint8), out=self.recent[0])
             self.counts[t, :, 1] = count_rows(hostile_cells)
-            both = hostile_cells & hostile_cells.take(self.plan.reverse, axis=0)
+            rows, others = self.mutual_cells
+            both = hostile_cells[rows] & hostile_cells[others]
             np.add(self.recent_mutual, both.view(np.uint8), out=self.recent_mutual)
+            np.bitwise_and(hostile_cells, stimulus.view(bool), out=answered)
         else:
             at = self.at
             for level in range(1, self.plan.n_levels):
@@ -153,18 +167,20 @@ class _Tally:
                 np.add(self.recent[level - 1], at.view(np.uint8), out=self.recent[level - 1])
                 self.counts[t, :, level] = count_rows(at)
             hostile_cells = np.greater(executed, 0, out=at)
+            np.greater(stimulus, 0, out=answered)
+            answered &= hostile_cells
         self.counts[t, :, 0] = self.n_runs - self.counts[t, :, 1:].sum(axis=1)
-        answered = hostile_cells & (stimulus > 0)
-        np.add.reduce(answered.view(np.uint8), axis=0, dtype=self.per_step.dtype, out=self.per_step)
-        np.add(self.recent_answered, self.per_step, out=self.recent_answered)
+        np.add(self.recent_answered, answered.view(np.uint8), out=self.recent_answered)
         if self.gain is not None:
             self._add_gain(executed)
         top = executed.max(axis=0)
         hostile = top > 0
         np.add(self.recent_hostile, hostile.view(np.uint8), out=self.recent_hostile)
         rising = top > runs["peak_level"]
-        if rising.any():
-            runs["peak_step"][rising] = t
+        if rising.any():  # masked writes are slow on scattered masks: by arithmetic, t only grows
+            self.peak_now[...] = rising
+            self.peak_now *= t
+            np.maximum(runs["peak_step"], self.peak_now, out=runs["peak_step"])
             np.maximum(runs["peak_level"], top, out=runs["peak_level"])
         if t % self.FLUSH == self.FLUSH - 1:
             self._flush()
@@ -176,7 +192,7 @@ class _Tally:
         self.recent[...] = 0
         self.runs["hostile_steps"] += self.recent_hostile
         self.recent_hostile[...] = 0
-        self.runs["retaliations"] += self.recent_answered
+        self.runs["retaliations"] += self.recent_answered.sum(axis=0, dtype=np.int32)
         self.recent_answered[...] = 0
         if self.mutual is not None:
             self.mutual += self.recent_mutual
@@ -200,10 +216,11 @@ class _Tally:
         ended = [(which, code) for which, code in ((war, WAR), (calm, CEASEFIRE))
                  if which is not None and which.any()]
         for which, code in ended:
-            self.runs["outcome"][which] = code
-            self.runs["end_step"][which] = t
-            self.active &= ~which
-            final = executed.take(np.flatnonzero(which), axis=1).astype(np.intp) + self.pair_offset
+            index = np.flatnonzero(which)  # few runs end at a step: write by index, not by mask
+            self.runs["outcome"][index] = code
+            self.runs["end_step"][index] = t
+            self.active[index] = False
+            final = executed.take(index, axis=1).astype(np.intp) + self.pair_offset
             self.absorbed[t + 1] += np.bincount(final.ravel(), minlength=self.absorbed[t + 1].size).reshape(self.absorbed[t + 1].shape)
         if ended:
             self.n_ended = self.n_runs - int(np.count_nonzero(self.active))
@@ -248,6 +265,9 @@ class _Tally:
             return base + self.gain
         own = self.occupancy[0].astype(np.float64)
         other = own.take(plan.reverse, axis=0)
-        both = self.mutual.astype(np.float64)
+        mutual_row = np.empty(plan.n_pairs, dtype=np.intp)  # each pair's row in ``mutual``
+        mutual_row[self.mutual_rows] = np.arange(len(self.mutual_rows))
+        mutual_row[plan.reverse[self.mutual_rows]] = mutual_row[self.mutual_rows]
+        both = self.mutual.astype(np.float64)[mutual_row]
         return (base + (m[1, 0] - m[0, 0]) * (own - both) + (m[0, 1] - m[0, 0]) * (other - both)
                 + (m[1, 1] - m[0, 0]) * both)
