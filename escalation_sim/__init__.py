@@ -12,7 +12,8 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 from . import games  # noqa: E402
-from .analysis.sweep import SweepResult, load_sweep, sensitivity, sweep  # noqa: E402
+from .analysis.sensitivity import sensitivity  # noqa: E402
+from .analysis.sweep import SweepResult, load_sweep, sweep  # noqa: E402
 from .batch.store import run_to_folder  # noqa: E402
 from .games import STRATEGIES, dyad_game, ecological, match_scores, tournament  # noqa: E402
 from .batch import BatchResult, load_result, simulate  # noqa: E402

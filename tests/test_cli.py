@@ -91,6 +91,7 @@ def test_describe_shows_actors_policies_per_target_events_and_rules(capsys):
     assert "militia of IRN" in out
     assert "step 0: KH -> USA at lethal_proxy (4)" in out
     assert f"war: an executed level at or above war ({scenario.outcomes.war_level})" in out
+    assert out == es.scenario.describe(scenario) + "\n"  # the CLI prints the library's text
     code, out, _ = call(capsys, "describe", "us_iran_2020", "--json")
     assert json.loads(out) == json.loads(json.dumps(scenario.to_dict()))
 

@@ -17,7 +17,8 @@ from matplotlib.text import Text  # noqa: E402
 
 from escalation_sim import Scenario, load_scenario, simulate, with_overrides  # noqa: E402
 from escalation_sim import plots  # noqa: E402
-from escalation_sim.analysis.sweep import sensitivity, sweep  # noqa: E402
+from escalation_sim.analysis.sensitivity import sensitivity  # noqa: E402
+from escalation_sim.analysis.sweep import sweep  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

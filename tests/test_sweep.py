@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from escalation_sim import Scenario, ScenarioError, load_scenario, simulate
-from escalation_sim.analysis.sweep import (
-    SweepResult, load_sweep, parse_bounds, parse_grid, sensitivity, sweep,
-)
+from escalation_sim.analysis.sensitivity import sensitivity
+from escalation_sim.analysis.sweep import SweepResult, load_sweep, parse_bounds, parse_grid, sweep
 
 
 def duel(ratio: float = 1.0, execution: float = 0.0) -> Scenario:

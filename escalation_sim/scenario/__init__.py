@@ -1,11 +1,13 @@
-"""Scenario files: the format, its validation, and loading by path or bundled name."""
+"""Scenario files: the format, its validation, loading by path or bundled name, and a
+scenario's readable description."""
 
 from .errors import ScenarioError
 from .io import list_scenarios, load_scenario, parse_override, with_overrides
 from .model import Actor, Annotation, Event, Level, Noise, Outcomes, Payoffs, Scenario, Spontaneous, Time
+from .text import describe
 
 __all__ = [
     "ScenarioError", "load_scenario", "list_scenarios", "with_overrides", "parse_override",
     "Scenario", "Actor", "Annotation", "Event", "Level", "Noise", "Outcomes", "Payoffs",
-    "Spontaneous", "Time",
+    "Spontaneous", "Time", "describe",
 ]
