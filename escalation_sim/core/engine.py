@@ -73,6 +73,17 @@ def _as_slice(index: np.ndarray):
     return index
 
 
+def _sum_rows(values: np.ndarray, owner: np.ndarray, n_owners: int) -> np.ndarray:
+    """Rows of ``values`` summed by their owner, float32, shape ``(n_owners, n_runs)``.
+
+    Not a matrix product: in worker processes the BLAS thread pool it would wake keeps spinning
+    after the call and takes the CPU of the other workers."""
+    out = np.zeros((n_owners, values.shape[1]), dtype=np.float32)
+    for k in range(n_owners):
+        out[k] = values[owner == k].sum(axis=0)
+    return out
+
+
 def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: int,
               n_steps: int, trajectories: bool = False) -> dict[str, np.ndarray]:
     """Simulate runs ``first_run .. first_run + n_runs - 1`` of a batch.
@@ -237,13 +248,9 @@ class _Tally:
         deaths = np.einsum("l,lpr->r", plan.fatalities[1:], occupancy)
         runs["fatalities"] = words.poisson(deaths).astype(np.int32)
         n_actors = len(plan.scenario.actors)
-        by_actor = np.zeros((n_actors, plan.n_pairs))
-        by_actor[plan.actor_of_pair, np.arange(plan.n_pairs)] = 1
-        by_target = np.zeros_like(by_actor)
-        by_target[plan.target_of_pair, np.arange(plan.n_pairs)] = 1
-        runs["harm_inflicted"] = (by_actor @ harm).astype(np.float32)
-        runs["harm_received"] = (by_target @ harm).astype(np.float32)
-        runs["payoff"] = (by_actor @ self._pair_payoff(harm, runs["end_step"] + 1)).astype(np.float32)
+        runs["harm_inflicted"] = _sum_rows(harm, plan.actor_of_pair, n_actors)
+        runs["harm_received"] = _sum_rows(harm, plan.target_of_pair, n_actors)
+        runs["payoff"] = _sum_rows(self._pair_payoff(harm, runs["end_step"] + 1), plan.actor_of_pair, n_actors)
         # Ended runs were counted at level 0 after their end; count them at their final level.
         absorbed = np.cumsum(self.absorbed[:-1], axis=0)
         counts = self.counts + absorbed
