@@ -180,6 +180,8 @@ class BlockWords:
     def poisson(self, mean: np.ndarray) -> np.ndarray:
         """One Poisson draw per run with the given means, by inversion of one uniform per run,
         so that a run's draw depends on its own mean only (the Mesa model replays it alone)."""
+        if not mean.any():  # nothing to draw (each block's generator serves this draw only)
+            return np.zeros(mean.shape, dtype=np.int64)
         u = np.concatenate([gen.random(STREAM_BLOCK) for gen in self.end_generators])[: self.n_runs]
         return poisson_quantile(u, mean)
 

@@ -80,7 +80,8 @@ def _sum_rows(values: np.ndarray, owner: np.ndarray, n_owners: int) -> np.ndarra
     after the call and takes the CPU of the other workers."""
     out = np.zeros((n_owners, values.shape[1]), dtype=np.float32)
     for k in range(n_owners):
-        out[k] = values[owner == k].sum(axis=0)
+        rows = np.flatnonzero(owner == k)
+        out[k] = values[rows[0]] if len(rows) == 1 else values[rows].sum(axis=0)
     return out
 
 
@@ -142,7 +143,11 @@ class _Tally:
         self.at = np.empty((P, n_runs), dtype=bool)
         self.answered = np.empty((P, n_runs), dtype=bool)
         self.peak_now = np.empty(n_runs, dtype=np.int32)
+        self.all_at_top = False
         self.two_level = L1 == 2
+        # Two players on two levels: a run is hostile when either cell is, so its hostile steps
+        # are the cells' hostile steps less the steps both were, counted anyway (``result``).
+        self.two_players = self.two_level and P == 2
         # Steps both sides of a pair were hostile: one row per unordered pair (the smaller index).
         self.mutual_rows = np.flatnonzero(np.arange(P) < plan.reverse)
         self.mutual_cells = (_as_slice(self.mutual_rows), _as_slice(plan.reverse[self.mutual_rows]))
@@ -184,19 +189,27 @@ class _Tally:
         np.add(self.recent_answered, answered.view(np.uint8), out=self.recent_answered)
         if self.gain is not None:
             self._add_gain(executed)
-        top = executed.max(axis=0)
-        hostile = top > 0
-        np.add(self.recent_hostile, hostile.view(np.uint8), out=self.recent_hostile)
+        if self.has_outcomes or not (self.all_at_top and self.two_players):
+            top = executed.max(axis=0)
+            if not self.two_players:
+                np.add(self.recent_hostile, (top > 0).view(np.uint8), out=self.recent_hostile)
+            if not self.all_at_top:
+                self._add_peak(t, top)
+            if self.has_outcomes:
+                self._outcomes(t, top, executed)
+        if t % self.FLUSH == self.FLUSH - 1:
+            self._flush()
+
+    def _add_peak(self, t: int, top: np.ndarray) -> None:
+        runs = self.runs
         rising = top > runs["peak_level"]
         if rising.any():  # masked writes are slow on scattered masks: by arithmetic, t only grows
             self.peak_now[...] = rising
             self.peak_now *= t
             np.maximum(runs["peak_step"], self.peak_now, out=runs["peak_step"])
             np.maximum(runs["peak_level"], top, out=runs["peak_level"])
-        if t % self.FLUSH == self.FLUSH - 1:
-            self._flush()
-        if self.has_outcomes:
-            self._outcomes(t, top, executed)
+        elif t % 8 == 0:  # once every run has reached the top rung, no peak can rise again
+            self.all_at_top = bool(runs["peak_level"].min() == self.plan.top)
 
     def _flush(self):
         self.occupancy += self.recent
@@ -243,6 +256,8 @@ class _Tally:
     def result(self, words: BlockWords) -> dict[str, np.ndarray]:
         self._flush()
         plan, runs = self.plan, dict(self.runs)
+        if self.two_players:
+            runs["hostile_steps"] = self.occupancy[0].sum(axis=0, dtype=np.int32) - self.mutual[0]
         occupancy = self.occupancy.astype(np.float64)
         harm = np.einsum("l,lpr->pr", plan.severity[1:].astype(np.float64), occupancy)
         deaths = np.einsum("l,lpr->r", plan.fatalities[1:], occupancy)
@@ -270,11 +285,12 @@ class _Tally:
         base = m[0, 0] * n_played.astype(np.float64)
         if not self.two_level:
             return base + self.gain
-        own = self.occupancy[0].astype(np.float64)
-        other = own.take(plan.reverse, axis=0)
+        # Steps at (own, other) = (1, 0), (0, 1), (1, 1) are own - both, other - both, both.
+        own = self.occupancy[0]
         mutual_row = np.empty(plan.n_pairs, dtype=np.intp)  # each pair's row in ``mutual``
         mutual_row[self.mutual_rows] = np.arange(len(self.mutual_rows))
         mutual_row[plan.reverse[self.mutual_rows]] = mutual_row[self.mutual_rows]
-        both = self.mutual.astype(np.float64)[mutual_row]
-        return (base + (m[1, 0] - m[0, 0]) * (own - both) + (m[0, 1] - m[0, 0]) * (other - both)
-                + (m[1, 1] - m[0, 0]) * both)
+        out = base + (m[1, 0] - m[0, 0]) * own
+        out += (m[0, 1] - m[0, 0]) * own.take(plan.reverse, axis=0)
+        out += (m[1, 1] - m[1, 0] - m[0, 1] + m[0, 0]) * self.mutual.take(mutual_row, axis=0)
+        return out
