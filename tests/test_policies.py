@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from escalation_sim.policies import (
-    FAMILIES, PRESETS, Fixed, GenerousTitForTat, Ladder, MemoryOne, MemoryOnePolicy, Policy,
+    FAMILIES, Fixed, GenerousTitForTat, Ladder, MemoryOne, MemoryOnePolicy, Policy,
     PolicyError, TitForTat, make_policy, policy_names,
 )
 from escalation_sim.policies import base

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .draws import STREAM_BLOCK, BlockWords
-from .plan import CEASEFIRE, ONGOING, WAR, Plan
+from .plan import CEASEFIRE, WAR, Plan
 from .step import advance
 
 #: Per-run columns of a chunk's result, with their dtypes.
@@ -97,7 +97,7 @@ def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: i
     """
     if first_run % STREAM_BLOCK:
         raise ValueError(f"first_run must be a multiple of {STREAM_BLOCK}, got {first_run}")
-    P, L1 = plan.n_pairs, plan.n_levels
+    P = plan.n_pairs
     words = BlockWords(seq, first_run // STREAM_BLOCK, n_runs, plan.n_policy_draws, plan.n_noise_draws)
     states = [g.kernel.initial_state((g.pairs.stop - g.pairs.start, n_runs)) for g in plan.groups]
     tally = _Tally(plan, n_runs, n_steps, trajectories)
@@ -164,7 +164,6 @@ class _Tally:
         self.levels = np.zeros((n_steps, P, n_runs), dtype=np.int8) if trajectories else None
 
     def add(self, t: int, executed: np.ndarray, stimulus: np.ndarray) -> None:
-        runs = self.runs
         if self.levels is not None:
             self.levels[t] = executed
         answered = self.answered
