@@ -25,6 +25,21 @@ def test_chunk_size_does_not_change_the_result(reference):
         assert_same(reference, es.simulate("us_iran_2020", reference.n_runs, rng=2020, chunk_size=chunk_size))
 
 
+def test_two_player_games_give_the_same_result_in_any_chunks():
+    # their tallies skip work once a chunk's runs have all been hostile: chunk by chunk
+    n = 2 * STREAM_BLOCK + 77
+    whole = es.simulate("ipd_noise", n, rng=5, n_steps=120)
+    assert_same(whole, es.simulate("ipd_noise", n, rng=5, n_steps=120, chunk_size=STREAM_BLOCK))
+
+
+def test_default_chunks_are_longer_for_scenarios_of_few_actors():
+    from escalation_sim.batch.simulate import default_chunk_size
+
+    assert default_chunk_size(2) == 64 * STREAM_BLOCK  # two players: the longest chunks
+    assert default_chunk_size(12) == 16 * STREAM_BLOCK  # four actors, twelve cells a run
+    assert default_chunk_size(6) == 32 * STREAM_BLOCK
+
+
 def test_a_process_pool_gives_the_same_result(reference):
     with ProcessPoolExecutor(2) as pool:
         pooled = es.simulate("us_iran_2020", reference.n_runs, rng=2020, executor=pool, chunk_size=STREAM_BLOCK)

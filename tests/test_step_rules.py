@@ -136,6 +136,27 @@ def test_fatalities_are_poisson_with_the_ladders_expected_counts():
     assert abs(deaths.var() - mean) <= 0.05 * mean  # Poisson: variance = mean
 
 
+@pytest.mark.parametrize("name", ["ipd_noise", "us_iran_2020"])
+def test_per_run_counters_agree_with_the_trajectories(name):
+    """The tallies keep hostile steps, peaks and retaliations without storing levels (two-player
+    games derive some at the end): recount them from the stored levels."""
+    result = es.simulate(name, 600, rng=9, trajectories=True)
+    levels = result.levels.astype(int)  # (step, pair, run)
+    runs = result.runs
+    steps = np.arange(levels.shape[0])[:, None]
+    live = steps <= runs["end_step"].to_numpy()[None, :]  # ended runs are quiet afterwards
+    top = levels.max(axis=1) * live
+    assert np.array_equal(runs["hostile_steps"], (top > 0).sum(axis=0))
+    assert np.array_equal(runs["peak_level"], top.max(axis=0))
+    first_peak = np.argmax(top == top.max(axis=0), axis=0)
+    assert np.array_equal(runs["peak_step"], np.where(top.max(axis=0) > 0, first_peak, 0))
+    if name == "ipd_noise":  # no perception noise, no protection: the stimulus is the other's last act
+        pairs = result.pairs.tolist()
+        other = levels[:, [pairs.index([b, a]) for a, b in pairs], :]
+        answered = (levels[1:] > 0) & (other[:-1] > 0)
+        assert np.array_equal(runs["retaliations"], answered.sum(axis=(0, 1)))
+
+
 @pytest.mark.parametrize("steps", [8, 0])  # 0: every draw takes the exact fallback
 @pytest.mark.parametrize("scale", [0.01, 3.0, 60.0, 1e4, 1e7])
 def test_poisson_inversion_is_scipys_quantile(scale, steps, monkeypatch):

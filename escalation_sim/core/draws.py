@@ -153,8 +153,8 @@ class BlockWords:
         # noise bytes; as 64-bit raw words.
         self.split = n_policy * STREAM_BLOCK // 2
         per_step = self.split + n_noise * STREAM_BLOCK // 8
-        self.ahead_steps = max(1, min(16, self.AHEAD_BYTES // max(1, 8 * n_blocks * per_step)))
-        self.ahead = np.empty((n_blocks, self.ahead_steps, per_step), dtype=np.uint64)
+        ahead = max(1, min(16, self.AHEAD_BYTES // max(1, 8 * n_blocks * per_step)))
+        self.ahead = np.empty((n_blocks, ahead, per_step), dtype=np.uint64)  # steps drawn ahead
         width = n_blocks * STREAM_BLOCK
         self.policy = np.empty((n_policy, width), dtype=np.uint32)
         self.noise = np.empty((n_noise, width), dtype=np.uint8)
@@ -164,17 +164,18 @@ class BlockWords:
         """This step's words, for the first ``n_runs`` runs of the blocks."""
         n, t = self.n_runs, self.t
         self.t += 1
-        if self.ahead.shape[2]:
-            k = t % self.ahead_steps
+        n_blocks, ahead, per_step = self.ahead.shape
+        if per_step:
+            k = t % ahead
             if k == 0:
                 for b, stream in enumerate(self.step_streams):
-                    self.ahead[b] = stream.random_raw(self.ahead.shape[1] * self.ahead.shape[2]).reshape(self.ahead.shape[1:])
-            raw, n_blocks = self.ahead[:, k], self.ahead.shape[0]
+                    self.ahead[b] = stream.random_raw(ahead * per_step).reshape(ahead, per_step)
+            raw = self.ahead[:, k]
             # (block, row, column) in the stream, (row, block, column) in the step's arrays
-            np.copyto(self.policy.reshape(self.n_policy, n_blocks, STREAM_BLOCK),
-                      raw[:, : self.split].view(np.uint32).reshape(n_blocks, self.n_policy, STREAM_BLOCK).transpose(1, 0, 2))
-            np.copyto(self.noise.reshape(self.n_noise, n_blocks, STREAM_BLOCK),
-                      raw[:, self.split :].view(np.uint8).reshape(n_blocks, self.n_noise, STREAM_BLOCK).transpose(1, 0, 2))
+            policy = raw[:, : self.split].view(np.uint32).reshape(n_blocks, self.n_policy, STREAM_BLOCK)
+            noise = raw[:, self.split :].view(np.uint8).reshape(n_blocks, self.n_noise, STREAM_BLOCK)
+            np.copyto(self.policy.reshape(self.n_policy, n_blocks, STREAM_BLOCK), policy.transpose(1, 0, 2))
+            np.copyto(self.noise.reshape(self.n_noise, n_blocks, STREAM_BLOCK), noise.transpose(1, 0, 2))
         return StepWords(self.policy[:, :n], self.noise[:, :n], t, self.keys, 0, self.n_noise)
 
     def poisson(self, mean: np.ndarray) -> np.ndarray:
