@@ -82,7 +82,8 @@ def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: s
         Show a progress bar over runs (tqdm, on standard error).
     chunk_size : int, optional
         Runs per chunk, rounded up to a multiple of the stream block (4096); by default
-        ``default_chunk_size``, or the manifest's when resuming. Smaller chunks lose less to an interruption.
+        ``default_chunk_size``, or the manifest's when resuming. Smaller chunks lose less to
+        an interruption.
 
     Returns
     -------
