@@ -280,7 +280,7 @@ def test_ctrl_c_in_process_exits_130(capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "simulate", interrupted)
+    monkeypatch.setattr(cli.run, "simulate", interrupted)
     code, _, err = call(capsys, "run", "us_iran_2020", *FAST)
     assert code == 130 and "interrupted" in err
 
@@ -289,7 +289,7 @@ def test_a_runtime_failure_exits_1_with_the_traceback(capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("out of luck")
 
-    monkeypatch.setattr(cli, "simulate", broken)
+    monkeypatch.setattr(cli.run, "simulate", broken)
     code, _, err = call(capsys, "run", "us_iran_2020", *FAST)
     assert code == 1 and "RuntimeError: out of luck" in err and "Traceback" in err
 

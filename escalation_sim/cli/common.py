@@ -1,0 +1,170 @@
+"""What every subcommand shares: exit codes, the usage error, option groups, scenario loading,
+output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..scenario import load_scenario, parse_override, with_overrides
+
+PROG = "escalation-sim"
+OK, FAILURE, USAGE, INTERRUPTED = 0, 1, 2, 130
+OUTCOME_NAMES = ("war", "ceasefire", "ongoing")
+
+
+class UsageError(ValueError):
+    """A command line that cannot be carried out as given (exit code 2)."""
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file behind sys.stdout (in-process tests)
+        pass
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def emit_json(data) -> None:
+    print(json.dumps(data, indent=2, default=_plain))
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+# -- parser pieces -------------------------------------------------------------------------------
+
+def command(sub, name: str, summary: str, examples: str, func):
+    """Add the subcommand ``name`` to ``sub``: ``summary``'s first line is its one-line help."""
+    text = f"examples:\n{examples}\n{summary}"
+    parser = sub.add_parser(name, help=summary.splitlines()[0].replace("%", "%%"), description=text,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def whole_number(low: int):
+    """An argparse type: a whole number of at least ``low``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1)
+seed_int = whole_number(0)  # a seed: a non-negative integer of any size
+
+
+def add_scenario_options(parser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", help="bundled name, YAML file or run folder")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a scenario value by key path, e.g. actors.USA.policy.ratio=1.5 "
+                             "(repeatable; the value is read as YAML)")
+    parser.add_argument("--steps", type=positive_int, metavar="T",
+                        help="horizon in steps (the same as --set time.n_steps=T)")
+
+
+def add_parallel_options(parser) -> None:
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="run the chunks in N processes (with --dask local: N Dask workers)")
+    parser.add_argument("--dask", metavar="ADDRESS", help="run the chunks on the Dask scheduler at ADDRESS, "
+                        "or on a local cluster with --dask local (needs pip install 'escalation-sim[dask]')")
+    parser.add_argument("--dask-timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="how long to wait for the Dask scheduler (default 5)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="show a progress bar on standard error (default: when it is a terminal)")
+
+
+def add_json(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def check_parallel_args(args) -> None:
+    if args.dask not in (None, "local") and args.workers is not None:
+        raise UsageError("--workers sizes a local pool or --dask local; a Dask scheduler brings its own workers")
+    if args.dask_timeout <= 0:
+        raise UsageError(f"--dask-timeout must be positive, got {args.dask_timeout:g}")
+
+
+def show_progress(args) -> bool:
+    return sys.stderr.isatty() if args.progress is None else args.progress
+
+
+# -- scenarios and folders -----------------------------------------------------------------------
+
+def load(spec: str):
+    """A scenario by bundled name, YAML file, or run folder (its ``scenario.yaml``)."""
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / "scenario.yaml").is_file():
+            raise UsageError(f"{spec}: a folder without scenario.yaml; expected a bundled scenario name, "
+                             "a YAML file, or a run folder written by `run --out`")
+        note(f"using the scenario of the run folder {spec}")
+        return load_scenario(path / "scenario.yaml")
+    return load_scenario(spec)
+
+
+def load_with_overrides(args):
+    """The scenario of ``args.scenario`` with ``--steps`` and every ``--set`` applied."""
+    scenario = load(args.scenario)
+    overrides = dict(parse_override(text) for text in args.overrides)
+    if args.steps is not None:
+        overrides["time.n_steps"] = args.steps
+    return with_overrides(scenario, overrides) if overrides else scenario
+
+
+def folder_seed(spec: str) -> int | None:
+    """The seed recorded in a run folder, when ``spec`` is one."""
+    path = Path(spec)
+    for name in ("metadata.json", "manifest.json"):
+        if (path / name).is_file():
+            seed = json.loads((path / name).read_text()).get("seed") or {}
+            if not seed.get("spawn_key"):
+                return seed.get("entropy")
+    return None
+
+
+def check_new_folder(folder: Path | None, force: bool) -> None:
+    if folder is not None and folder.exists() and not force and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"output folder {folder} already exists and is not empty: choose another, or overwrite it with --force")
+
+
+def drawn_seed() -> int:
+    seed = int(np.random.SeedSequence().entropy)
+    note(f"seed: {seed} (drawn at random; repeat with --seed {seed})")
+    return seed
+
+
+def write_figures(result, folder: Path) -> None:
+    try:
+        from ..plots import write_figures as write
+    except ImportError:  # the plots are optional: the numbers are written either way
+        return
+    write(result, folder, ("png",))
+
+
+def percent(p: float) -> str:
+    if abs(p) < 1e-12:  # a Wilson bound at 0 comes out as a rounding residue
+        return "0.00%"
+    return f"{100 * p:.2f}%" if p >= 1e-4 else f"{100 * p:.2g}%"

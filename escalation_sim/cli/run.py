@@ -1,0 +1,181 @@
+"""``escalation-sim run``: a Monte Carlo batch, printed, and with ``--out`` kept in a folder."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+import numpy as np
+
+from ..batch import simulate
+from ..batch.result import MEASURES
+from ..batch.store import open_executor, read_manifest, run_to_folder, summary_dict
+from .common import (OK, OUTCOME_NAMES, PROG, UsageError, add_json, add_parallel_options, add_scenario_options,
+                     check_parallel_args, command, drawn_seed, emit_json, load_with_overrides, note, percent,
+                     positive_int, seed_int, show_progress, write_figures)
+
+SHOWN_RUNS = 10
+
+RUN_EXAMPLES = """\
+  escalation-sim run us_iran_2020 --runs 100000 --seed 2020
+  escalation-sim run us_iran_2020 --set actors.IRN.policy.generosity=0.6 --set noise.execution=0.05
+  escalation-sim run us_iran_2020 --seed 2020 --show war        # which runs went to war
+  escalation-sim run us_iran_2020 --runs 1000000 --out results/iran --workers 2
+  escalation-sim run us_iran_2020 --runs 1000000 --out results/iran --resume   # after Ctrl-C
+  escalation-sim run us_iran_2020 --runs 1000000 --dask tcp://scheduler:8786
+"""
+
+RUN_HELP = """\
+Run a Monte Carlo batch and print the outcome probabilities (war, ceasefire, ongoing) with 95%
+Wilson intervals and quantiles of the per-run measures. Without --seed, fresh entropy is drawn
+and printed, so the batch can be repeated. With --out, finished chunks are saved as they
+complete: an interrupted run is finished by the same command with --resume.
+"""
+
+
+def add(sub) -> None:
+    p = command(sub, "run", RUN_HELP, RUN_EXAMPLES, cmd_run)
+    add_scenario_options(p)
+    p.add_argument("--runs", type=positive_int, metavar="N",
+                   help="number of runs (default 10000, or the run folder's with --resume)")
+    p.add_argument("--seed", type=seed_int, metavar="S", help="seed of the whole batch (default: fresh entropy, printed)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write the results (and finished chunks as they come) to DIR")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true", help="finish the interrupted run in --out DIR")
+    mode.add_argument("--force", action="store_true", help="overwrite the run in --out DIR")
+    p.add_argument("--no-figures", dest="figures", action="store_false", help="with --out: do not draw figures")
+    add_parallel_options(p)
+    p.add_argument("--show", choices=OUTCOME_NAMES, metavar="OUTCOME",
+                   help="list runs that ended in OUTCOME (war, ceasefire or ongoing), to replay them")
+    p.add_argument("--chunk-size", type=positive_int, help=argparse.SUPPRESS)
+    add_json(p)
+
+
+def cmd_run(args) -> int:
+    _check_run_args(args)
+    scenario = load_with_overrides(args)
+    seed = _run_seed(args)
+    try:
+        with open_executor(args.workers, args.dask, timeout=args.dask_timeout) as executor:
+            result = _simulate(args, scenario, seed, executor)
+    except KeyboardInterrupt:
+        if args.out is not None:
+            note(f"the finished chunks are kept in {args.out}; finish the run with:\n  {_resume_command(args, seed)}")
+        raise
+    if args.out is not None and args.figures:
+        write_figures(result, args.out / "figures")
+    _print_run(args, result)
+    return OK
+
+
+def _check_run_args(args) -> None:
+    if (args.resume or args.force) and args.out is None:
+        raise UsageError(f"--{'resume' if args.resume else 'force'} needs --out DIR")
+    check_parallel_args(args)
+
+
+def _run_seed(args) -> int | None:
+    """The batch's seed: --seed; else, resuming, the folder's (``None``); else fresh entropy."""
+    if args.seed is not None:
+        return args.seed
+    if args.resume and read_manifest(args.out) is not None:
+        return None
+    return drawn_seed()
+
+
+def _simulate(args, scenario, seed, executor):
+    progress = show_progress(args)
+    if args.out is None:
+        return simulate(scenario, args.runs or 10_000, rng=seed, executor=executor, progress=progress,
+                        chunk_size=args.chunk_size)
+    n_runs = args.runs or _manifest_runs(args) or 10_000
+    result = run_to_folder(scenario, n_runs, args.out, rng=seed, executor=executor, resume=args.resume,
+                           force=args.force, progress=progress, chunk_size=args.chunk_size)
+    note(f"wrote {args.out}")
+    return result
+
+
+def _manifest_runs(args) -> int | None:
+    manifest = read_manifest(args.out) if args.resume else None
+    return manifest.get("n_runs") if manifest else None
+
+
+def _resume_command(args, seed) -> str:
+    words = [a for a in args.argv if a not in ("--force", "--resume")]
+    if args.seed is None and seed is not None:
+        words += ["--seed", str(seed)]
+    return shlex.join([PROG, *words, "--resume"])
+
+
+def _print_run(args, result) -> None:
+    shown = _shown_runs(result, args.show) if args.show else None
+    if args.json:
+        data = summary_dict(result)
+        if args.out is not None:
+            data["out"] = str(args.out)
+        if shown is not None:
+            data["show"] = {"outcome": args.show, "count": len(shown), "runs": shown[:SHOWN_RUNS].tolist()}
+        emit_json(data)
+        return
+    print(format_result(result))
+    if shown is not None:
+        print()
+        print(_format_shown(args, result, shown))
+
+
+def _shown_runs(result, outcome: str) -> np.ndarray:
+    return result.runs["run"].to_numpy()[(result.runs["outcome"] == outcome).to_numpy()]
+
+
+def _format_shown(args, result, shown: np.ndarray) -> str:
+    if len(shown) == 0:
+        return f"no run ended in {args.show}"
+    first = ", ".join(str(r) for r in shown[:SHOWN_RUNS])
+    more = f" (the first {SHOWN_RUNS})" if len(shown) > SHOWN_RUNS else ""
+    return (f"{len(shown):,} runs ended in {args.show}{more}: {first}\n"
+            f"replay one step by step:\n  {_replay_command(args, result, int(shown[0]))}")
+
+
+def _replay_command(args, result, run: int) -> str:
+    seed = str(result.metadata["seed"]["entropy"])
+    if args.out is not None:  # the folder's scenario.yaml has every override applied
+        return shlex.join([PROG, "replay", str(args.out / "scenario.yaml"), "--seed", seed, "--run", str(run)])
+    words = [PROG, "replay", args.scenario, "--seed", seed, "--run", str(run)]
+    for text in args.overrides:
+        words += ["--set", text]
+    if args.steps is not None:
+        words += ["--steps", str(args.steps)]
+    return shlex.join(words)
+
+
+def format_result(result) -> str:
+    """The run's header, outcome table and measure quantiles, as printed by ``run``."""
+    meta, scenario, summary = result.metadata, result.scenario, result.summary()
+    t = scenario.time
+    unit = f"{t.step_unit}s" if t.step_length == 1 else f"{t.step_length:g} {t.step_unit}s each"
+    header = [scenario.title or scenario.name,
+              f"scenario {scenario.name} (hash {meta['scenario_hash']}): {result.n_runs:,} runs of "
+              f"{result.n_steps} steps ({unit}), seed {meta['seed']['entropy']}"]
+    levels = "levels: " + ", ".join(f"{k} {name}" for k, name in enumerate(scenario.level_names()))
+    return "\n".join([*header, "", _outcome_table(summary), "", _measure_table(summary, scenario), "", levels])
+
+
+def _outcome_table(summary) -> str:
+    rows = [f"{'outcome':<10} {'probability':>11}   {'95% interval':<19} {'runs':>11}"]
+    for r in summary.outcomes.itertuples(index=False):
+        interval = f"{percent(r.low)} - {percent(r.high)}"
+        rows.append(f"{r.outcome:<10} {percent(r.probability):>11}   {interval:<19} {r.count:>11,}")
+    return "\n".join(rows)
+
+
+def _measure_table(summary, scenario) -> str:
+    """Mean and quantiles of the run measures and of each actor's payoff (``--json`` has all)."""
+    measures = summary.measures
+    names = [*MEASURES, *(f"payoff_{a}" for a in scenario.actor_ids)]
+    width = max(len(n) for n in names) + 2
+    titles = ["mean" if c == "mean" else f"{int(c[1:])}%" for c in measures.columns]
+    rows = [f"{'per run':<{width}}" + "".join(f"{t:>10}" for t in titles)]
+    for name in names:
+        rows.append(f"{name:<{width}}" + "".join(f"{v:>10.4g}" for v in measures.loc[name]))
+    return "\n".join(rows)

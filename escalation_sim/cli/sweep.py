@@ -1,0 +1,86 @@
+"""``escalation-sim sweep``: a batch at every point of a grid or a Latin hypercube."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..batch.store import open_executor
+from .common import (OK, OUTCOME_NAMES, UsageError, add_json, add_parallel_options, add_scenario_options,
+                     check_new_folder, check_parallel_args, command, drawn_seed, emit_json, load_with_overrides,
+                     note, percent, positive_int, seed_int, show_progress, write_figures)
+
+SWEEP_EXAMPLES = """\
+  escalation-sim sweep us_iran_2020 --grid actors.IRN.policy.generosity=0:1:11 --runs 20000 --seed 1
+  escalation-sim sweep us_iran_2020 --grid noise.execution=0,0.01,0.05 --grid actors.KH.control=0:1:5
+  escalation-sim sweep us_iran_2020 --lhs 64 --bounds noise.execution=0:0.1 --bounds actors.KH.control=0:1
+"""
+
+SWEEP_HELP = """\
+Run a batch at every point of a parameter grid (or of a Latin hypercube) and print the outcome
+probabilities at each point. A grid axis is key=lo:hi:n (n evenly spaced values) or key=a,b,c.
+"""
+
+
+def add(sub) -> None:
+    p = command(sub, "sweep", SWEEP_HELP, SWEEP_EXAMPLES, cmd_sweep)
+    add_scenario_options(p)
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=LO:HI:N|KEY=A,B,C",
+                   help="a grid axis (repeatable; the grid is their product)")
+    p.add_argument("--lhs", type=positive_int, metavar="N", help="N points of a Latin hypercube over --bounds")
+    p.add_argument("--bounds", action="append", default=[], metavar="KEY=LO:HI", help="a range for --lhs (repeatable)")
+    p.add_argument("--runs", type=positive_int, default=10_000, metavar="N", help="runs per point (default 10000)")
+    p.add_argument("--seed", type=seed_int, metavar="S", help="seed of the sweep (default: fresh entropy, printed)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write the sweep's table to DIR")
+    p.add_argument("--force", action="store_true", help="overwrite the files in --out DIR")
+    p.add_argument("--no-figures", dest="figures", action="store_false", help="with --out: do not draw figures")
+    add_parallel_options(p)
+    add_json(p)
+
+
+def cmd_sweep(args) -> int:
+    from ..analysis.sweep import parse_bounds, parse_grid, sweep
+
+    if bool(args.grid) == (args.lhs is not None):
+        raise UsageError("give either --grid (one or more) or --lhs N with --bounds, not both or neither")
+    if args.bounds and args.lhs is None:
+        raise UsageError("--bounds goes with --lhs N")
+    if args.lhs is not None and not args.bounds:
+        raise UsageError("--lhs N needs at least one --bounds key=lo:hi")
+    check_parallel_args(args)
+    check_new_folder(args.out, args.force)
+    scenario = load_with_overrides(args)
+    design = ({"grid": dict(parse_grid(text) for text in args.grid)} if args.grid
+              else {"lhs": args.lhs, "bounds": dict(parse_bounds(text) for text in args.bounds)})
+    seed = args.seed if args.seed is not None else drawn_seed()
+    progress = show_progress(args)
+    with open_executor(args.workers, args.dask, timeout=args.dask_timeout) as executor:
+        result = sweep(scenario, **design, n_runs=args.runs, rng=seed, executor=executor, progress=progress)
+    if args.out is not None:
+        result.save(args.out)
+        if args.figures:
+            write_figures(result, args.out / "figures")
+        note(f"wrote {args.out}")
+    if args.json:
+        emit_json({"metadata": result.metadata, "points": result.table.to_dict(orient="records")})
+    else:
+        print(format_sweep(result))
+    return OK
+
+
+def format_sweep(result) -> str:
+    """The sweep's table: one row per point, outcome probabilities in percent with their 95%
+    intervals, and the mean measures."""
+    table, meta = result.table, result.metadata
+    columns = {"point": table["point"]}
+    columns.update({key: table[key] for key in result.parameters})
+    for outcome in OUTCOME_NAMES:
+        columns[outcome] = [f"{percent(p)} ({percent(lo)}-{percent(hi)})" for p, lo, hi in
+                            zip(table[f"p_{outcome}"], table[f"p_{outcome}_low"], table[f"p_{outcome}_high"])]
+    columns.update({c: table[c].round(3) for c in table.columns if c.startswith("mean_")})
+    body = pd.DataFrame(columns).to_string(index=False)
+    header = (f"{result.scenario.title or result.scenario.name}\nsweep of {result.scenario.name}: "
+              f"{len(table)} points ({meta['design']}), {meta['n_runs']:,} runs each, seed {meta['seed']['entropy']}\n"
+              "outcome probabilities with 95% intervals")
+    return f"{header}\n\n{body}"
