@@ -3,8 +3,8 @@
 
 A date falls in the step whose span holds it: step ``k`` covers the elapsed time
 ``[k * step_length, (k + 1) * step_length)`` units after ``time.start``. Hours, days and weeks
-are fixed lengths; months and years count calendar months (a month ends the day before the same
-day of the next month).
+are fixed lengths; months and years count calendar months: month ``m`` after the start begins at
+``start + m months`` (the same day of the month, or the month's last day if it is shorter).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def date_to_step(date: pd.Timestamp, time) -> int:
         elapsed = (date - start) / _FIXED[unit]
     else:
         months = (date.year - start.year) * 12 + (date.month - start.month)
-        if (date.day, date.time()) < (start.day, start.time()):
-            months -= 1  # the month is not complete yet
+        if date < start + pd.DateOffset(months=months):
+            months -= 1  # the month is not complete yet (a month from 31 January ends 28 or 29 February)
         elapsed = months / _MONTHS[unit]
     return math.floor(elapsed / time.step_length + 1e-9)
 

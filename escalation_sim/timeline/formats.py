@@ -54,41 +54,68 @@ class Raw:
     malformed: pd.Series  # per row: why the line itself is unusable, or ""
 
 
-def _bad_line(n_fields: int):
-    # pandas calls this for a line with too many fields; keep the row (so rows stay lines),
-    # marked in its first field with how many fields it had.
-    return lambda fields: [f"\x00{len(fields)}"] + [""] * (n_fields - 1)
+EXTRA = "_extra"
+
+
+def _bad_line(width: int):
+    # pandas calls this for a line with more fields than the table is wide; keep the row (so
+    # rows stay lines), marked in its first field with how many fields it had.
+    return lambda fields: [f"\x00{len(fields)}"] + [""] * (width - 1)
 
 
 def read_table(path, *, sep: str, names=None, header: bool, quoting=csv.QUOTE_NONE) -> pd.DataFrame:
-    """The file as text: one row per line (blank lines too), missing trailing fields as NaN."""
-    n = len(names) if names is not None else len(pd.read_csv(path, sep=sep, nrows=0, quoting=quoting).columns)
-    return pd.read_csv(path, sep=sep, header=0 if header else None, names=names, dtype=str,
-                       keep_default_na=False, skip_blank_lines=False, quoting=quoting,
-                       engine="python", on_bad_lines=_bad_line(n))
+    """The file as text: one row per line (blank lines too), missing trailing fields as NaN.
+
+    Columns past ``names`` (or the header) are named ``_extra1``, ``_extra2``, ...: at least one,
+    and as many as the first line needs, so that a line with too many fields shows as such
+    (pandas would otherwise take a wide first line's leading fields as an index).
+    """
+    options = dict(sep=sep, header=None, dtype=str, keep_default_na=False, quoting=quoting, engine="python")
+    if names is None:
+        try:
+            names = list(pd.read_csv(path, nrows=0, **{**options, "header": 0}).columns)
+        except pd.errors.EmptyDataError:
+            from .errors import TimelineError
+
+            raise TimelineError(str(path), 1, "line", "the file is empty; expected a header line") from None
+    try:
+        first = pd.read_csv(path, nrows=1, skiprows=1 if header else 0, **options).shape[1]
+    except pd.errors.EmptyDataError:  # no lines after the header
+        return pd.DataFrame({name: pd.Series([], dtype=object) for name in [*names, f"{EXTRA}1"]})
+    names = list(names) + [f"{EXTRA}{k}" for k in range(1, max(first - len(names), 1) + 1)]
+    return pd.read_csv(path, names=names, skiprows=1 if header else 0, skip_blank_lines=False,
+                       on_bad_lines=_bad_line(len(names)), **options)
 
 
-def _malformed(table: pd.DataFrame, expected: int, what: str) -> pd.Series:
+def _malformed(table: pd.DataFrame, what: str) -> pd.Series:
     """Why each row's line is malformed: blank, too many or too few fields; else ""."""
-    first = table.iloc[:, 0].fillna("")
-    extra = first.str.startswith("\x00")
-    missing = table.isna().sum(axis=1)
-    blank = missing == table.shape[1]
+    extra = [c for c in table if str(c).startswith(EXTRA)]
+    fields = table.drop(columns=extra)
+    expected = fields.shape[1]
+    first = fields.iloc[:, 0].fillna("")
+    marked = first.str.startswith("\x00")
+    missing = fields.isna().sum(axis=1)
+    n_extra = table[extra].notna().sum(axis=1)
     out = pd.Series("", index=table.index, dtype=object)
     out[missing > 0] = [f"truncated line: {expected - m} of {expected} {what}" for m in missing[missing > 0]]
-    out[blank] = "blank line"
-    out[extra] = [f"{f[1:]} fields where {expected} {what} were expected" for f in first[extra]]
+    out[missing == expected] = "blank line"
+    out[marked] = [f"{f[1:]} fields where {expected} {what} were expected" for f in first[marked]]
+    wide = (n_extra > 0) & ~marked
+    out[wide] = [f"{expected + n} fields where {expected} {what} were expected" for n in n_extra[wide]]
     return out
 
 
 def _text(table: pd.DataFrame, sep: str) -> pd.Series:
+    if not len(table):
+        return pd.Series([], index=table.index, dtype=object)
+    table = table.drop(columns=[c for c in table if str(c).startswith(EXTRA)])
     return table.fillna("").astype(str).agg(sep.join, axis=1).str.replace("\x00", "", regex=False)
 
 
 def gdelt(path, version: int) -> Raw:
     names = GDELT2_COLUMNS if version == 2 else GDELT1_COLUMNS
     table = read_table(path, sep="\t", names=list(names), header=False)
-    malformed = _malformed(table, len(names), "tab-separated fields")
+    malformed = _malformed(table, "tab-separated fields")
     if version == 1:  # files before April 2013 have 57 columns: no SOURCEURL
         short = table["SOURCEURL"].isna() & table["DATEADDED"].notna()
         malformed[short & ~table.iloc[:, 0].fillna("").str.startswith("\x00")] = ""
@@ -111,7 +138,7 @@ def icews(path) -> Raw:
         from .errors import TimelineError
 
         raise TimelineError(str(path), 1, missing[0], f"missing column (an ICEWS file has {', '.join(ICEWS_COLUMNS[:11])}, ...)")
-    malformed = _malformed(table, table.shape[1], "tab-separated fields")
+    malformed = _malformed(table, "tab-separated fields")
     t = table.fillna("")
 
     get = lambda c: t[c] if c in t else pd.Series("", index=t.index)  # noqa: E731
@@ -135,7 +162,7 @@ def plain_csv(path) -> Raw:
                           ("level, cameo or goldstein", ("level", "cameo", "goldstein"))):
         if not cols & set(options):
             raise TimelineError(str(path), 1, need, f"missing column (a timeline CSV has {', '.join(CSV_COLUMNS)})")
-    malformed = _malformed(table, table.shape[1], "comma-separated fields")
+    malformed = _malformed(table, "comma-separated fields")
     t = table.fillna("")
     rows = pd.DataFrame({c: t[c].str.strip() if c in t else "" for c in CSV_COLUMNS})
     rows.insert(0, "line", table.index + 2)
