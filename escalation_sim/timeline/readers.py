@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import formats
-from .calendar import calendar_unit, date_to_step, step_to_date, why_no_calendar
+from .calendar import calendar_unit, date_to_step, dates_to_steps, step_to_date, why_no_calendar
 from .errors import TimelineError
 from .mapping import LevelMap, actor_codes, goldstein_of, is_cameo
 from .model import SKIPPED_COLUMNS, Timeline
@@ -136,7 +136,7 @@ class _Rows:
         if from_date.any() and calendar_unit(time) is None:
             self.fail(from_date, self.fields["date"], why_no_calendar(time))
         elif from_date.any():
-            steps[from_date] = [date_to_step(d, time) for d in self.date[from_date]]
+            steps[from_date] = dates_to_steps(self.date[from_date], time)
         self.fail(steps.isna(), self.fields["date"], "missing: give a date or a step" if "step" in self.fields
                   else "missing date")
         return steps
