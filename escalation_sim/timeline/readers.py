@@ -167,18 +167,18 @@ class _Rows:
         self.fail((g_text != "") & (goldstein.isna() | (goldstein.abs() > 10)), self.fields.get("goldstein", "goldstein"),
                   lambda r: [f"{g!r} is not a Goldstein value (a number in [-10, 10])" for g in r["goldstein"]])
         named = t["level"] != ""
-        level[named] = _floats(lm.by_name(x) for x in t["level"][named])
+        level[named] = _each(t["level"][named], lm.by_name)
         self.fail(named & level.isna(), "level", lambda r: [
             f"{x!r} is not a level (known: {', '.join(lm.names)}, or 0..{len(lm.names) - 1})" for x in r["level"]])
         coded = ~named & (t["cameo"] != "")
         cameo_field = self.fields.get("cameo", "cameo")
-        self.fail(coded & ~t["cameo"].map(is_cameo), cameo_field,
+        self.fail(coded & ~_each(t["cameo"], is_cameo).astype(bool), cameo_field,
                   lambda r: [f"{c!r} is not a CAMEO event code (a root 01..20 and up to two more digits)" for c in r["cameo"]])
-        level[coded] = _floats(lm.by_cameo(c) for c in t["cameo"][coded])
-        table = t["cameo"].map(lambda c: goldstein_of(c) if c else None).astype(float)
+        level[coded] = _each(t["cameo"][coded], lm.by_cameo)
+        table = _each(t["cameo"], goldstein_of)
         goldstein = goldstein.fillna(table)
         by_value = ~named & level.isna() & goldstein.notna()
-        level[by_value] = _floats(lm.by_goldstein(g) for g in goldstein[by_value])
+        level[by_value] = _each(goldstein[by_value], lm.by_goldstein)
         self.fail(~named & level.isna() & ((t["cameo"] != "") | (g_text != "")), cameo_field,
                   "the ladder maps neither this CAMEO code nor Goldstein values (give its levels `cameo` or `goldstein`)")
         self.fail(level.isna(), "level", "missing: give a level, a CAMEO code or a Goldstein value")
@@ -208,8 +208,10 @@ class _Rows:
         return events, window
 
 
-def _floats(values) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
+def _each(values: pd.Series, fn) -> pd.Series:
+    """``fn`` of each value, computed once per distinct value (``None`` becomes NaN)."""
+    results = {v: fn(v) for v in values.unique()}
+    return values.map({v: np.nan if r is None else float(r) for v, r in results.items()}).astype(float)
 
 
 def _codes(file, scenario, codes) -> dict[str, str]:
