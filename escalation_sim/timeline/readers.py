@@ -73,6 +73,13 @@ def read_timeline(path, scenario, *, format=None, codes=None, errors="raise", wi
                           window=window, path=file, skipped=skipped, where=file)
 
 
+_DATE_SHAPES = {
+    "ISO8601": r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?",
+    "%Y%m%d": r"\d{8}",
+    "%Y-%m-%d": r"\d{4}-\d{2}-\d{2}",
+}
+
+
 class _Rows:
     """The rows of one file on their way to events, with the first problem of each row."""
 
@@ -119,7 +126,9 @@ class _Rows:
     def _dates(self) -> pd.Series:
         text = self.t["date"]
         fmt = self.raw.date_format
-        dates = pd.to_datetime(text, format=fmt, errors="coerce")
+        # strptime takes "2019123" for %Y%m%d (as 3 December): check the shape first.
+        shaped = text.str.fullmatch(_DATE_SHAPES[fmt])
+        dates = pd.to_datetime(text.where(shaped), format=fmt, errors="coerce")
         example = "2020-01-03" if fmt == "ISO8601" else pd.Timestamp("2020-01-03").strftime(fmt)
         self.fail((text != "") & dates.isna(), self.fields["date"],
                   lambda r: [f"{d!r} is not a date (expected {example})" for d in r["date"]])
