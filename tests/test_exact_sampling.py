@@ -245,3 +245,41 @@ def test_a_militia_on_a_sparse_table_ends_crises_as_an_independent_simulator_doe
     ref = reference_end_steps(20_000, 12).astype(float)
     se = np.sqrt(core.var() / core.size + ref.var() / ref.size)
     assert abs(core.mean() - ref.mean()) <= 4 * se, (core.mean(), ref.mean(), se)
+
+
+# -- the noise rules' sampling paths (sparse below 2%, dense above) ----------------------------
+
+def off_by_one_row(level: int, p: float, n: int) -> np.ndarray:
+    """The documented noise move: one rung up or down with probability p / 2 each, reflected at
+    the ends of the ladder."""
+    row = np.zeros(n)
+    row[level] += 1 - p
+    for move in (level - 1, level + 1):
+        row[abs(move) if move <= n - 1 else 2 * (n - 1) - move] += p / 2
+    return row
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(st.integers(2, 9), st.data(), st.sampled_from([0.004, 0.015, 0.05, 0.5, 1.0]),
+       st.sampled_from(["execution", "perception"]), st.integers(0, 2**32))
+def test_noise_moves_levels_by_the_documented_distribution_on_every_path(n, data, p, rule, seed):
+    level = data.draw(st.integers(0, n - 1))
+    scenario = es.Scenario.from_dict({
+        "schema_version": 1, "time": {"n_steps": 2},
+        "ladder": [{"name": f"l{k}"} for k in range(n)],
+        "actors": {"A": {"kind": "state", "policy": {"family": "fixed", "level": level}},
+                   "B": {"kind": "state", "policy": "tit_for_tat"}},
+        "noise": {rule: p},
+        "outcomes": {"war_level": None, "quiet_steps": None},
+    })
+    result = es.simulate(scenario, N_RUNS, rng=seed, trajectories=True)
+    pairs = [tuple(q) for q in result.pairs.tolist()]
+    if rule == "execution":  # A's act in step 0
+        counts = result.counts[0, pairs.index((0, 1))]
+    else:  # B answers in step 1 what it perceived of A's act in step 0
+        counts = result.counts[1, pairs.index((1, 0))]
+    within_4_se(counts, off_by_one_row(level, p, n), f"{rule} noise {p} at level {level} of {n}")
+    for run in REPLAYED:
+        model = EscalationModel(scenario, rng=seed, run=run)
+        model.run_model()
+        assert np.array_equal(model._levels, result.levels[:, :, run]), f"run {run}"
