@@ -5,6 +5,7 @@ ecological dynamics of a population of strategies.
 The exact (Markov chain) analysis of memory-one strategies is in ``escalation_sim.analysis.markov``.
 """
 
+from .horizon import discounted_payoffs
 from .match import echo_lengths, match_levels, match_scenario, match_scores, match_states
 from .stage import (
     CHICKEN, DEADLOCK, HARMONY, PRISONERS_DILEMMA, STAG_HUNT, STAGE_GAMES, StageGame, classify,
@@ -19,3 +20,4 @@ __all__ = [
     "equilibria", "match_levels", "match_scenario", "match_scores", "match_states", "pure_equilibria",
     "strategy", "tournament", "undominated",
 ]
+__all__ += ["discounted_payoffs"]
