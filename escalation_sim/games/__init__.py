@@ -20,4 +20,9 @@ __all__ = [
     "equilibria", "match_levels", "match_scenario", "match_scores", "match_states", "pure_equilibria",
     "strategy", "tournament", "undominated",
 ]
+from .first_tournament import first_tournament, first_tournament_entries
+from .moran import MoranResult, fixation_probability, moran
+
 __all__ += ["discounted_payoffs"]
+__all__ += ["first_tournament", "first_tournament_entries"]
+__all__ += ["MoranResult", "fixation_probability", "moran"]
