@@ -22,7 +22,9 @@ __all__ = [
 ]
 from .first_tournament import first_tournament, first_tournament_entries
 from .moran import MoranResult, fixation_probability, moran
+from .qre import QREPoint, qre, qre_branch
 
 __all__ += ["discounted_payoffs"]
 __all__ += ["first_tournament", "first_tournament_entries"]
 __all__ += ["MoranResult", "fixation_probability", "moran"]
+__all__ += ["QREPoint", "qre", "qre_branch"]
