@@ -598,10 +598,31 @@ def _dask_executor(address: str, workers: int | None, timeout: float):
                 raise ValueError(f"dask: {address!r} is not a scheduler address such as tcp://host:8786, "
                                  f"nor 'local' ({exc})") from None
         try:
+            if address != "local":
+                _probe_scheduler(target, timeout)
             client = stack.enter_context(Client(target, timeout=timeout, set_as_default=False))
         except (OSError, TimeoutError) as exc:
-            raise ConnectionError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s ({exc})") from None
+            detail = f" ({exc})" if str(exc) else ""
+            raise ConnectionError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s{detail}") from None
         yield client.get_executor()
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` and complete Dask's handshake within ``timeout`` seconds, or
+    raise ``TimeoutError``/``OSError``. ``Client(timeout=...)`` bounds the connection but not
+    the handshake: a listener that accepts and never answers would hold it for minutes."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def probe():
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    async def bounded():
+        await asyncio.wait_for(probe(), timeout)
+
+    asyncio.run(bounded())
 
 
 def local_cluster(n_workers: int):
