@@ -398,7 +398,9 @@ def read_chunk(path: Path, first: int, n: int, batch: Batch) -> tuple[dict | Non
     expected = chunk_stamp(batch, first, n)
     differ = [key for key in expected if stamp.get(key) != expected[key]]
     if differ:
-        return None, f"from another run or chunk ({', '.join(differ)} differ)"
+        shown = "; ".join(f"its {key} is {_short(stamp.get(key), 40)}, this one's is {_short(expected[key], 40)}"
+                          for key in differ)
+        return None, f"not this chunk of this run ({shown})"
     arrays.pop("first", None)
     shapes_ok = (len(arrays.get("outcome", ())) == n and arrays.get("counts", np.empty(0)).shape == batch.counts.shape
                  and all(k in arrays for k in batch.runs))
