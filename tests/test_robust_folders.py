@@ -124,7 +124,7 @@ def wait_for(predicate, proc, what, seconds=120):
         time.sleep(0.01)
 
 
-RACE = ["us_iran_2020", "--runs", 24 * STREAM_BLOCK, "--steps", "30", "--chunk-size", STREAM_BLOCK, "--no-figures"]
+RACE = ["us_iran_2020", "--runs", 12 * STREAM_BLOCK, "--steps", "20", "--chunk-size", STREAM_BLOCK, "--no-figures"]
 
 
 @pytest.mark.parametrize("second", [["--seed", "12", "--force"], ["--seed", "11", "--resume"]],
@@ -138,9 +138,9 @@ def test_two_processes_racing_on_one_folder_leave_one_consistent_run(tmp_path, s
                               "print('ready', flush=True); sys.stdin.readline()\n"
                               f"sys.exit(cli.main({[str(a) for a in ['run', *RACE, *second, '--out', out]]!r}))"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert racer.stdout.readline().strip() == "ready"
     first = subprocess.Popen(command("run", *RACE, "--seed", "11", "--out", out), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
+    assert racer.stdout.readline().strip() == "ready"
     wait_for(lambda: list((out / "chunks").glob("[0-9]*.npz")) if (out / "chunks").is_dir() else False,
              first, "no chunk was saved")
     racer.stdin.write("go\n")
@@ -153,7 +153,7 @@ def test_two_processes_racing_on_one_folder_leave_one_consistent_run(tmp_path, s
     assert first.returncode == 0, stderr
     result = es.load_result(out)
     assert result.metadata["seed"]["entropy"] == 11
-    assert_same(result, es.simulate("us_iran_2020", 24 * STREAM_BLOCK, rng=11, n_steps=30))
+    assert_same(result, es.simulate("us_iran_2020", 12 * STREAM_BLOCK, rng=11, n_steps=20))
 
 
 def test_sweep_out_takes_the_same_lock(tmp_path, capsys):
@@ -219,7 +219,7 @@ def _tamper(path: Path, how: str, where: float, byte: int) -> None:
         np.savez(path, **arrays)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(how=st.sampled_from(["truncate", "flip", "rewrite", "unstamped"]), where=st.floats(0, 1),
        byte=st.integers(0, 255), which=st.integers(0, 1))
 def test_any_damage_to_a_chunk_is_caught_and_the_resumed_run_equals_the_uninterrupted(

@@ -39,6 +39,7 @@ COUNT_LIMIT = 10**6
 MAX_STEPS = 10**6
 MAX_LEVELS = 100
 MAX_ACTORS = 100
+MAX_ID = 64
 MAX_EVENTS = 10**6
 ANNOTATION_KEYS = ("source", "note")
 
@@ -189,6 +190,8 @@ def build_scenario(data: Any, *, file: str) -> Scenario:
         what = "text" if isinstance(data, str) else f"a {type(data).__name__}"
         raise ScenarioError(file, "", f"not a scenario: expected a mapping, got {what} (a scenario has at "
                                       "least 'schema_version', 'time' and 'actors')")
+    if not {"schema_version", "time", "actors"} & set(data):
+        raise ScenarioError(file, "", "not a scenario: a mapping without 'schema_version', 'time' or 'actors'")
     try:
         scenario = _build(r, data, file)
     except _Abort:
@@ -215,7 +218,8 @@ def _build(r: Reader, data: dict, file: str) -> Scenario:
     actors = r.attempt(_actors, r, top["actors"], ladder, levels)
     outcomes = r.attempt(_outcomes, r, top.get("outcomes", {}), ladder, levels)
     payoffs = r.attempt(_payoffs, r, top.get("payoffs"), ladder)
-    events = r.attempt(_events, r, top.get("events", []), actors, time, levels) if actors and time else None
+    ids = {k for k in top["actors"] if isinstance(k, str)} if isinstance(top["actors"], dict) else set()
+    events = r.attempt(_events, r, top.get("events", []), ids, _horizon(time, top.get("time")), levels)
     if r.errors:
         raise _Abort
     scenario = Scenario(
@@ -223,6 +227,14 @@ def _build(r: Reader, data: dict, file: str) -> Scenario:
         payoffs=payoffs, schema_version=version, path=None if file.startswith("<") else file,
     )
     return _with_annotations(scenario, r.annotations)
+
+
+def _horizon(time: Time | None, raw) -> int | None:
+    """The number of steps, also when another field of ``time`` has a problem."""
+    if time is not None:
+        return time.n_steps
+    n = raw.get("n_steps") if isinstance(raw, dict) else None
+    return n if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_STEPS else None
 
 
 def _header(r: Reader, top: dict, file: str) -> dict:
@@ -269,12 +281,16 @@ def _ladder(r: Reader, value) -> tuple[Level, ...]:
         r.fail("ladder", f"expected 'default', 'two_level' or a list of at least two levels, got {_show(value)}")
     if len(value) > MAX_LEVELS:
         r.fail("ladder", f"{len(value)} levels; at most {MAX_LEVELS} are supported")
+    # A level with a problem is recorded and stands in by its name, so that the actors and
+    # events that refer to the ladder are still checked.
     levels = [r.attempt(_level, r, k, item) for k, item in enumerate(value)]
-    if None in levels:
-        raise _Abort
+    standing_in = {k for k, level in enumerate(levels) if level is None}
+    levels = [_stand_in(item, k) if k in standing_in else level for k, (item, level) in enumerate(zip(value, levels))]
     names = set()
     for k, level in enumerate(levels):
         path = f"ladder.{k}"
+        if k in standing_in or k - 1 in standing_in:
+            continue
         if k == 0 and (level.severity or level.fatalities):
             r.note(path, "level 0 is quiet: its severity and fatalities must be 0")
         if k > 0 and level.severity < levels[k - 1].severity:
@@ -284,6 +300,11 @@ def _ladder(r: Reader, value) -> tuple[Level, ...]:
             r.note(f"{path}.name", f"{_show(level.name)} names two levels")
         names.add(level.name)
     return tuple(levels)
+
+
+def _stand_in(item, k: int) -> Level:
+    name = item.get("name") if isinstance(item, dict) else None
+    return Level(name if isinstance(name, str) else f"<level {k}>", 0.0 if k == 0 else float(2 ** (k - 1)), 0.0)
 
 
 def _level(r: Reader, k: int, item) -> Level:
@@ -381,8 +402,8 @@ def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
 
 def _raw_actor(r: Reader, actor_id, item) -> dict:
     path = f"actors.{_key(actor_id)}"
-    if not isinstance(actor_id, str) or not actor_id.isidentifier():
-        r.fail(path, "an actor id must be a name of letters, digits and underscores")
+    if not isinstance(actor_id, str) or not actor_id.isidentifier() or len(actor_id) > MAX_ID:
+        r.fail(path, f"an actor id must be a name of letters, digits and underscores, at most {MAX_ID} long")
     m = r.mapping(item, path, ACTOR_KEYS, required=("kind", "policy"))
     if m["kind"] not in ("state", "militia"):
         r.fail(f"{path}.kind", f"{_show(m['kind'])} is not a kind (expected 'state' or 'militia')")
@@ -520,17 +541,16 @@ def _spontaneous(r, value, path, actor_id, kind, patron, ids, level):
     )
 
 
-def _events(r, value, actors, time, level) -> tuple[Event, ...]:
+def _events(r, value, ids, horizon, level) -> tuple[Event, ...]:
     if not isinstance(value, list):
         r.fail("events", f"expected a list of events, got {_show(value)}")
     if len(value) > MAX_EVENTS:
         r.fail("events", f"{len(value):,} events; at most {MAX_EVENTS:,} are supported")
-    ids = {a.id for a in actors}
     known = f"(known: {', '.join(sorted(ids))})"
     seen = set()  # (step, actor, target): one event each, checked in constant time
     events = []
     for k, item in enumerate(value):
-        event = r.attempt(_event, r, k, item, ids, known, time, level)
+        event = r.attempt(_event, r, k, item, ids, known, horizon, level)
         if event is None:
             continue
         if (event.step, event.actor, event.target) in seen:
@@ -543,12 +563,12 @@ def _events(r, value, actors, time, level) -> tuple[Event, ...]:
     return tuple(events)
 
 
-def _event(r, k, item, ids, known, time, level) -> Event:
+def _event(r, k, item, ids, known, horizon, level) -> Event:
     path = f"events.{k}"
     m = r.mapping(item, path, ("step", "actor", "target", "level"), required=("step", "actor", "target", "level"))
     step = r.integer(m["step"], f"{path}.step", high=MAX_STEPS)
-    if step >= time.n_steps:
-        r.fail(f"{path}.step", f"{step} is outside the horizon (steps 0..{time.n_steps - 1})")
+    if horizon is not None and step >= horizon:
+        r.fail(f"{path}.step", f"{step} is outside the horizon (steps 0..{horizon - 1})")
     for key in ("actor", "target"):
         if not isinstance(m[key], str) or m[key] not in ids:
             r.fail(f"{path}.{key}", f"{_show(m[key])} is not an actor {known}")
