@@ -108,6 +108,7 @@ def memory_estimate(n_runs: int, n_steps: int, n_pairs: int, n_levels: int, n_ac
     int
         Bytes; within a factor of about two of what a run really uses.
     """
+    chunk_runs = min(chunk_runs, n_runs)
     per_run = 1 + (3 * 4 * n_actors + 40 if keep_runs else 0) + (n_steps * n_pairs if trajectories else 0)
     counts = 3 * n_steps * n_pairs * n_levels * 8
     chunk = chunk_runs * (n_pairs * (5 * n_levels + 24 + (n_steps if trajectories else 0)) + 12 * n_actors + 64)
