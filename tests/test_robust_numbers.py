@@ -237,3 +237,12 @@ def test_with_overrides_refuses_a_numpy_boolean_like_a_boolean():
 def test_with_overrides_refuses_a_key_that_is_not_a_key_path(key):
     with pytest.raises(ScenarioError, match="key path"):
         with_overrides(BASES[id(BASE)], {key: 0.1})
+
+
+@pytest.mark.parametrize("text, value", [("1e-3", 0.001), ("2E-2", 0.02), ("1.0e-3", 0.001), ("0.05", 0.05)])
+def test_set_and_grid_read_a_number_the_same_way(text, value):
+    from escalation_sim.analysis.sweep import parse_grid
+    from escalation_sim.scenario import parse_override
+
+    assert parse_override(f"noise.execution={text}") == ("noise.execution", value)
+    assert parse_grid(f"noise.execution={text}") == ("noise.execution", [value])

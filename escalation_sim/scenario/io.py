@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -161,11 +162,19 @@ def dump_yaml(data: Mapping[str, Any], path) -> None:
     Path(path).write_text(text, encoding="utf-8")
 
 
+#: A number in exponent form without a decimal point (``1e-3``): text to YAML 1.1, which wants
+#: ``1.0e-3``, but a number to every reader of a command line (and to ``--grid``).
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``"key.path=value"``; the value is read as YAML (``1.5``, ``true``, ``[1, 2]``)."""
+    """Split ``"key.path=value"``; the value is read as YAML (``1.5``, ``true``, ``[1, 2]``),
+    and ``1e-3`` as the number it is, as ``--grid`` reads it."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ScenarioError("--set", "", f"{text!r} is not of the form key.path=value")
+        raise ScenarioError("--set", "", f"{text[:60]!r} is not of the form key.path=value")
+    if _EXPONENT.fullmatch(value.strip()):
+        return key.strip(), float(value)
     return key.strip(), parse_yaml(value, f"--set {key.strip()}") if value.strip() else None
 
 
