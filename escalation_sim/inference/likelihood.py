@@ -71,9 +71,9 @@ class Likelihood:
         self.structure = Structure.of(self.scenario)
         if self.structure.stateful:
             raise NotImplementedError(
-                f"{self.scenario.name}: {', '.join(self.structure.stateful)} has memory beyond one step; "
-                "the exact likelihood covers memory-one policies only (their state is not fixed by the "
-                "observed levels); use fit(..., method='abc')")
+                f"{self.scenario.name}: {', '.join(self.structure.stateful)}: memory beyond one step; the "
+                "exact likelihood covers memory-one policies only (the observed levels do not fix such a "
+                "policy's state under perception noise and attribution); see docs/fitting.md")
         self.observed, self.first_step = observed_levels(self.scenario, timeline)
         self._prepare()
 
@@ -91,6 +91,24 @@ class Likelihood:
         self.transitions = [(first, dict(script), np.frombuffer(p, dtype=np.int64), np.frombuffer(x, dtype=np.int64))
                             for first, script, p, x in keys]
         self.components = _components(s, self.scenario)
+        self._local_transitions()
+
+    def _local_transitions(self):
+        """Each transition as one local transition per component: the component's own cells,
+        the cells its actors perceive and the attacks its protectors feel. Components are quiet
+        in most steps, so far fewer local transitions than (transition, component) pairs."""
+        s = self.structure
+        local, self.local_of = {}, np.empty((len(self.transitions), len(self.components)), dtype=np.intp)
+        for j, comp in enumerate(self.components):
+            cells = comp.cells
+            seen = sorted({*cells, *s.reverse[cells].tolist(), *(src for src, dst, _ in s.protection if dst in cells)})
+            for k, (first, script, prev, x) in enumerate(self.transitions):
+                key = (j, first and bool((s.initial[cells] >= 0).any()), tuple((c, script[c]) for c in cells if c in script),
+                       prev[seen].tobytes(), x[cells].tobytes())
+                if key not in local:
+                    local[key] = (len(local), j, k)
+                self.local_of[k, j] = local[key][0]
+        self.locals = [(j, k) for _, j, k in local.values()]
 
     def values(self, table: np.ndarray) -> Values:
         return values_for(self.scenario, self.structure, self.keys, self._table(table))
@@ -112,6 +130,7 @@ class Likelihood:
         return self.log_likelihood(values)
 
     def log_likelihood(self, values: Values) -> np.ndarray:
+        values = values.expanded()
         per_step = self.step_terms(values)  # (n_steps, n)
         end = self.end_steps(values)
         steps = np.arange(len(self.path))[:, None]
@@ -122,17 +141,22 @@ class Likelihood:
 
     def step_terms(self, values: Values) -> np.ndarray:
         """Log-probability of each observed step given the one before, shape (n_steps, n)."""
+        cache = _Cache(self.structure, values)
         with np.errstate(divide="ignore"):
-            terms = np.stack([np.log(self.transition_probability(values, k)) for k in range(len(self.transitions))])
+            local = np.stack([np.log(self._component(values, j, k, cache)) for j, k in self.locals])
+        terms = local[self.local_of].sum(axis=1)  # (n_transitions, n)
         return terms[self.step_transition]
+
+    def _component(self, values, j, k, cache=None, only=None):
+        first, script, prev, x = self.transitions[k]
+        return _component_probability(self.structure, values, self.components[j], first, script, prev, x, only, cache)
 
     def transition_probability(self, values: Values, k: int, *, only=None) -> np.ndarray:
         """Probability of transition ``k``, shape (n,); ``only`` keeps the observation of that
         one cell (the others are summed over), to find which act cannot happen."""
-        first, script, prev, x = self.transitions[k]
         out = np.ones(values.n)
-        for comp in self.components:
-            out = out * _component_probability(self.structure, values, comp, first, script, prev, x, only)
+        for j in range(len(self.components)):
+            out = out * self._component(values, j, k, only=only)
         return out
 
     def end_steps(self, values: Values) -> np.ndarray:
@@ -152,7 +176,7 @@ class Likelihood:
     def explain(self, values: Values, index: int = 0) -> str | None:
         """Why parameter set ``index`` gives the path probability 0, naming the first act the
         scenario cannot produce (step, actor, target, level); ``None`` when it can."""
-        one = values.take(np.array([index]))
+        one = values.take(np.array([index])).expanded()
         end = int(self.end_steps(one)[0])
         for t in range(len(self.path)):
             if t > end:
@@ -279,40 +303,78 @@ def _components(s: Structure, scenario: Scenario) -> list[_Component]:
 
 # -- one component of one transition -----------------------------------------------------------
 
-def _component_probability(s: Structure, v: Values, comp: _Component, first, script, prev, x, only) -> np.ndarray:
+class _Cache:
+    """What one evaluation reuses across local transitions: perceived-level rows, observation
+    kernels, intended-level distributions and their products, keyed by the integers that fix
+    them (all of them are arrays over the parameter sets)."""
+
+    def __init__(self, s: Structure, v: Values):
+        self.s, self.v = s, v
+        self.store: dict = {}
+
+    def get(self, key, make):
+        value = self.store.get(key)
+        if value is None:
+            value = self.store[key] = make()
+        return value
+
+
+def _component_probability(s: Structure, v: Values, comp: _Component, first, script, prev, x, only,
+                           cache=None) -> np.ndarray:
     n = v.n
-    rows = _perceived_rows(s, v, comp, prev, n)
-    felt = {c: _felt(s, v, c, prev, n) for c in comp.cells}
-    g = {c: _observation(s, v, c, script, x, n, only) for c in comp.cells}
+    if cache is None or only is not None:
+        cache = _Cache(s, v)
+        g = {c: _observation(s, v, c, script, x, n, only) for c in comp.cells}
+    else:
+        g = {c: cache.get(("g", c, script.get(c, -1), int(x[c])),
+                          lambda c=c: _observation(s, v, c, script, x, n, None)) for c in comp.cells}
+    seen = tuple(prev[s.reverse[comp.cells]].tolist())
+    rows = cache.get(("rows", comp.cells[0], seen), lambda: _perceived_rows(s, v, comp, prev, n))
+    felt = {c: cache.get(("felt", c, prev.tobytes()), lambda c=c: _felt(s, v, c, prev, n)) for c in comp.cells}
+    first = bool(first)
+
+    def intend(c, stimulus):
+        if np.ndim(stimulus):
+            return _intended(s, v, c, first, prev, stimulus, n)
+        return cache.get(("q", c, first, int(prev[c]), int(stimulus)),
+                         lambda: _intended(s, v, c, first, prev, stimulus, n))
+
+    def free(c, stimulus):  # P(observed | stimulus) of a cell outside control
+        if np.ndim(stimulus) or only is not None:
+            return np.einsum("ny,ny->n", intend(c, stimulus), g[c])
+        return cache.get(("free", c, first, int(prev[c]), int(stimulus), script.get(c, -1), int(x[c])),
+                         lambda: np.einsum("ny,ny->n", intend(c, stimulus), g[c]))
+
     total = np.zeros(n)
     for prob, perceived in rows:
-        q = {c: _intended(s, v, c, first, prev, np.maximum(perceived[c], felt[c]), n) for c in comp.cells}
+        stimuli = {c: np.maximum(perceived[c], felt[c]) for c in comp.cells}
         term = prob
         for c in comp.free:
-            term = term * np.einsum("ny,ny->n", q[c], g[c])
+            term = term * free(c, stimuli[c])
         for head, members in comp.groups:
-            inner = q[head] * g[head]  # (n, y_patron)
+            inner = intend(head, stimuli[head]) * g[head]  # (n, y_patron)
             for m_cell, mi in members:
-                kappa = np.broadcast_to(v.control[:, mi], (n,))[:, None]
-                capped = _capped(g[m_cell], s.top)  # (n, y_militia, y_patron)
-                restrained = np.einsum("ny,nyz->nz", q[m_cell], capped)
-                free = np.einsum("ny,ny->n", q[m_cell], g[m_cell])[:, None]
-                inner = inner * (kappa * restrained + (1 - kappa) * free)
+                kappa = v.control[:, mi, None]
+                capped = cache.get(("capped", m_cell, script.get(m_cell, -1), int(x[m_cell]), only),
+                                   lambda: _capped(g[m_cell], s.top))  # (n, y_militia, y_patron)
+                q = intend(m_cell, stimuli[m_cell])
+                restrained = np.einsum("ny,nyz->nz", q, capped)
+                inner = inner * (kappa * restrained + (1 - kappa) * free(m_cell, stimuli[m_cell])[:, None])
             term = term * inner.sum(axis=1)
-        total += term
+        total = total + term
     return total
 
 
 def _perceived_rows(s: Structure, v: Values, comp: _Component, prev, n):
     """Joint outcomes of the perceived levels of the component's cells: a list of
     ``(probability (n,), {cell: perceived level (int)})``."""
-    e = np.broadcast_to(v.perception, (n,))
+    e = v.perception
     rows = [(np.ones(n), {})]
     for c in comp.cells:
         seen = int(prev[s.reverse[c]])
         outcomes = _moves(seen, e, s.top)
         rows = [(p * q, {**vals, c: lv}) for p, vals in rows for lv, q in outcomes]
-    a_all = np.broadcast_to(v.attribution, (n,))
+    a_all = v.attribution
     if comp.attribution and a_all.max() > 0:
         for src, dst, _ in comp.attribution:
             split = []
@@ -370,12 +432,12 @@ def _observation(s: Structure, v: Values, c: int, script, x, n, only) -> np.ndar
         return np.ones((1, L1))
     if c in script:
         return np.full((1, L1), float(script[c] == x[c]))
-    e = np.broadcast_to(v.execution, (n,))[:, None] if v.execution.any() else None
+    e = v.execution[:, None] if v.execution.any() else None
     kernel = _slip(int(x[c]), e, s.top)  # (n|1, L+1) over the level before the slip
     sparks = [mi for cell, mi in s.sparks if cell == c]
     for mi in sparks:
-        p = np.broadcast_to(v.spark[:, mi], (n,))[:, None]
-        level = np.broadcast_to(v.spark_level[:, mi], (n,))
+        p = v.spark[:, mi, None]
+        level = v.spark_level[:, mi]
         raised = np.maximum(np.arange(L1)[None, :], level[:, None])
         rows = np.arange(n)[:, None] if len(kernel) > 1 else np.zeros((n, 1), dtype=np.intp)
         kernel = p * kernel[rows, raised] + (1 - p) * kernel

@@ -132,6 +132,14 @@ class Values:
             np.array([-1 if out.quiet_steps is None else out.quiet_steps]),
         )
 
+    def expanded(self) -> Values:
+        """The same sets with every rate and militia array at full length ``n`` (the hot
+        loop then indexes them without broadcasting)."""
+        full = lambda a: np.ascontiguousarray(np.broadcast_to(a, (self.n,) + a.shape[1:]))  # noqa: E731
+        return dataclasses.replace(self, perception=full(self.perception), execution=full(self.execution),
+                                   attribution=full(self.attribution), control=full(self.control),
+                                   spark=full(self.spark), spark_level=full(self.spark_level))
+
     def take(self, index: np.ndarray) -> Values:
         """The parameter sets ``index`` (rows of every array with ``n`` rows)."""
         pick = lambda a: a if len(a) == 1 else a[index]  # noqa: E731
