@@ -285,8 +285,10 @@ class _Sampler:
             values.append(lp[np.isfinite(lp)])
             if sum(len(c) for c in coords) >= self.n_walkers:
                 return np.concatenate(coords)[: self.n_walkers], np.concatenate(values)[: self.n_walkers]
-        raise ValueError("no parameter set inside the bounds gives the observed path a positive probability; "
-                         "see log_likelihood's message, or fit with exogenous=True")
+        middle = self.lik.values(((self.low + self.high) / 2)[None])
+        raise ValueError("no parameter set drawn inside the bounds gives the observed path a positive probability "
+                         f"(at their middle: {self.lik.explain(middle)}); fit with exogenous=True to take such "
+                         "acts as given")
 
     def batch(self, k: int, coords, log_prob, n_steps):
         import emcee
