@@ -234,6 +234,7 @@ def _time(r: Reader, value) -> Time:
 
 
 ACTOR_KEYS = ("name", "kind", "patron", "protects", "control", "spontaneous", "policy", "policy_toward")
+ACTOR_KEYS += ("codes",)  # event-data codes of the actor, for reading timelines
 
 
 def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
@@ -286,8 +287,28 @@ def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
             protects=protects,
             control=r.probability(m.get("control", 0.0), f"{path}.control"),
             spontaneous=_spontaneous(r, m.get("spontaneous"), f"{path}.spontaneous", actor_id, kind, patron, raw, level),
+            codes=_codes(r, m.get("codes", []), f"{path}.codes"),
         ))
+    _distinct_codes(r, actors)
     return tuple(actors)
+
+
+def _distinct_codes(r: Reader, actors) -> None:
+    owner: dict[str, str] = {}
+    for actor in actors:
+        for k, code in enumerate(actor.codes):
+            if owner.setdefault(code, actor.id) != actor.id:
+                r.fail(f"actors.{actor.id}.codes.{k}", f"{code!r} is already a code of {owner[code]}")
+
+
+def _codes(r, value, path) -> tuple[str, ...]:
+    """An actor's codes in event data: a list of distinct non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+        r.fail(path, f"expected a list of actor codes (strings such as USAGOV), got {_show(value)}")
+    for k, code in enumerate(value):
+        if code in value[:k]:
+            r.fail(f"{path}.{k}", f"{code!r} is listed twice")
+    return tuple(value)
 
 
 def _protects(r, value, path, actor_id, raw, known):

@@ -147,9 +147,18 @@ class Timeline:
         actors = tuple(scenario.actor_ids if actors is None else actors)
         if window is None:
             window = (0, max((e.step for e in scenario.events), default=-1) + 1)
-        rows = [{"step": e.step, "actor": e.actor, "target": e.target, "level": e.level}
-                for e in scenario.events if e.actor in actors and e.target in actors]
-        events = normalise_events(pd.DataFrame(rows, columns=["step", "actor", "target", "level"]))
+        from .calendar import step_to_date
+
+        notes = {a.path: a for a in scenario.annotations}
+        rows = []
+        for k, e in enumerate(scenario.events):
+            if e.actor in actors and e.target in actors:
+                note = notes.get(f"events.{k}")
+                rows.append({"step": e.step, "actor": e.actor, "target": e.target, "level": e.level,
+                             "date": step_to_date(e.step, scenario.time),
+                             "source": " ".join(note.source) if note and note.source else None,
+                             "note": note.note if note else None})
+        events = normalise_events(pd.DataFrame(rows, columns=["step", "actor", "target", "level", "date", "source", "note"]))
         return cls.build(scenario, events, actors=actors, window=window,
                          where=f"scenario {scenario.name!r}")
 
@@ -240,6 +249,19 @@ class Timeline:
         if ev.duplicated(["step", "actor", "target"]).any():
             raise TimelineError(where, None, "step", "two rows for one step, actor and target")
 
+    def to_csv(self, path) -> None:
+        """Write the events as a plain timeline CSV (``step``, ``date``, ``actor``, ``target``,
+        ``level`` by name, ``cameo``, ``goldstein``, ``source``, ``note``).
+
+        ``read_timeline(path, scenario, window=self.window, actors=self.actors)`` reads back a
+        timeline that ``equals`` this one.
+        """
+        out = self.events[["step", "date", "actor", "target", "level", "cameo", "goldstein", "source", "note"]].copy()
+        out["date"] = out["date"].dt.strftime("%Y-%m-%d")
+        if self.level_names:
+            out["level"] = [self.level_names[k] for k in out["level"]]
+        out.to_csv(path, index=False, lineterminator="\n")
+
     # -- comparison and display -------------------------------------------------------------
     def equals(self, other: Timeline) -> bool:
         """Same scenario name, actors, window and events (the events compared as tables)."""
@@ -261,10 +283,13 @@ class Timeline:
 
     def _shown(self) -> pd.DataFrame:
         ev = self.events
-        return pd.DataFrame({
+        about = "source" if ev["source"].notna().any() else "note"
+        shown = pd.DataFrame({
             "step": ev["step"], "date": ev["date"].dt.strftime("%Y-%m-%d").fillna(""),
             "actor": ev["actor"], "target": ev["target"], "level": ev["level"].map(self._level),
-            "cameo": ev["cameo"].fillna(""), "source": ev["source"].fillna("").map(_short)})
+            "cameo": ev["cameo"].fillna(""), about: ev[about].fillna("").map(_short)})
+        # Columns with nothing in them say nothing: leave them out.
+        return shown[[c for c in shown if c in ("step", "actor", "target", "level") or (shown[c] != "").any()]]
 
     def __repr__(self) -> str:
         shown = self._shown()
