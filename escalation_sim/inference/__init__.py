@@ -4,9 +4,9 @@ open parameters to it, and outcome distributions that carry the parameters' unce
 Depends downward only (scenario, policies, core, batch, plots)."""
 
 from .exogenous import exogenous_acts
-from .fit import Fit, fit, load_fit, scenario_at
+from .fit import Fit, fit, load_fit, scenario_at, scenario_values
 from .likelihood import ImpossibleObservation, Likelihood, log_likelihood
 from .predict import PosteriorPredictive, plug_in, posterior_predictive
 
 __all__ = ["ImpossibleObservation", "Likelihood", "log_likelihood", "exogenous_acts", "Fit", "fit", "load_fit",
-           "scenario_at", "PosteriorPredictive", "posterior_predictive", "plug_in"]
+           "scenario_at", "scenario_values", "PosteriorPredictive", "posterior_predictive", "plug_in"]

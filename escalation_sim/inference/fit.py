@@ -131,15 +131,16 @@ class Fit:
                          "ess": self.diagnostics.get("ess", {}).get(k)})
         return pd.DataFrame(rows).set_index("parameter")
 
-    def predict(self, n_runs: int, *, rng: RngLike = None, n_draws: int | None = None, executor=None,
-                progress: bool = False):
+    def predict(self, n_runs: int, *, rng: RngLike = None, n_draws: int | None = None, scenario=None,
+                executor=None, progress: bool = False):
         """Posterior predictive outcomes: runs whose parameters are drawn from the posterior.
 
         See ``escalation_sim.inference.predict.posterior_predictive``.
         """
         from .predict import posterior_predictive
 
-        return posterior_predictive(self, n_runs, rng=rng, n_draws=n_draws, executor=executor, progress=progress)
+        return posterior_predictive(self, n_runs, rng=rng, n_draws=n_draws, scenario=scenario, executor=executor,
+                                    progress=progress)
 
     def save(self, folder) -> Path:
         """Write ``fit.json``, ``samples.parquet``, ``scenario.yaml``, ``observed.npy`` (and
@@ -185,6 +186,18 @@ def scenario_at(scenario: Scenario, point: Mapping[str, float]) -> Scenario:
 
     integer = _integer_keys(scenario, list(point))
     return with_overrides(scenario, {k: _typed(float(v), integer[k]) for k, v in point.items()})
+
+
+def scenario_values(scenario: Scenario, keys) -> dict:
+    """The scenario's own value at each key path (keys it does not hold are left out)."""
+    data, out = scenario.to_dict(), {}
+    for key in keys:
+        node = data
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, (int, float)) and not isinstance(node, bool):
+            out[key] = float(node)
+    return out
 
 
 def load_fit(folder) -> Fit:

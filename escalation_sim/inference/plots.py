@@ -50,7 +50,8 @@ def posterior_marginals(fit, *, handset=None, bins: int = 40) -> Figure:
             ax.spines[side].set_visible(False)
     for ax in axes[len(keys):]:
         ax.set_visible(False)
-    axes[0].legend(fontsize=TICK - 1, frameon=False, loc="upper left")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=TICK,
+               frameon=False)
     fig.suptitle(f"Posterior of {fit.scenario_base.name} given the record ({len(fit.samples)} draws)",
                  fontsize=TITLE)
     return fig
@@ -141,6 +142,7 @@ def fan_chart(predictive, observed, scenario, *, pairs=None, steps=None) -> Figu
         ax.set_visible(False)
     for ax in axes[-cols:]:
         ax.set_xlabel(_step_label(scenario), fontsize=LABEL)
-    axes[0].legend(fontsize=TICK - 2, frameon=False, loc="upper right")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4, fontsize=TICK,
+               frameon=False)
     fig.suptitle(f"Posterior predictive levels ({predictive.n_runs:,} runs) and the record", fontsize=TITLE)
     return fig

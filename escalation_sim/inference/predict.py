@@ -84,7 +84,7 @@ class PosteriorPredictive:
 
 
 def posterior_predictive(fit, n_runs: int, *, rng: RngLike = None, n_draws: int | None = None,
-                         executor=None, progress: bool = False) -> PosteriorPredictive:
+                         scenario=None, executor=None, progress: bool = False) -> PosteriorPredictive:
     """Simulate ``n_runs`` runs whose parameters are drawn from ``fit``'s posterior.
 
     Parameters
@@ -97,6 +97,10 @@ def posterior_predictive(fit, n_runs: int, *, rng: RngLike = None, n_draws: int 
     n_draws : int, optional
         Posterior draws used (sampled without replacement when the posterior has enough);
         ``min(200, n_runs, len(fit.samples))`` by default.
+    scenario : Scenario, optional
+        Apply the posterior draws to this scenario (it must have the fitted key paths) instead
+        of the one fitted: for instance the crisis from its spark alone, without the record's
+        exogenous acts scripted.
     executor : concurrent.futures.Executor, optional
         Passed to ``simulate``.
     progress : bool
@@ -114,16 +118,17 @@ def posterior_predictive(fit, n_runs: int, *, rng: RngLike = None, n_draws: int 
     pick = np.random.default_rng(child(seq, 0)).choice(len(samples), n_draws, replace=n_draws > len(samples))
     per_draw = np.full(n_draws, n_runs // n_draws)
     per_draw[: n_runs % n_draws] += 1
+    base = fit.scenario_base if scenario is None else scenario
     counts, rows = None, []
     bar = progress_bar(n_draws, enabled=progress, unit="draw", desc="posterior predictive")
     try:
         for d, (index, runs) in enumerate(zip(pick, per_draw)):
             point = {k: float(samples[k].iloc[index]) for k in fit.keys}
-            scenario = scenario_at(fit.scenario_base, point)
+            drawn = scenario_at(base, point)
             tally = np.zeros(len(OUTCOMES), dtype=np.int64)
             for g, first in enumerate(range(0, int(runs), GROUP_RUNS)):
                 n = int(min(GROUP_RUNS, runs - first))
-                result = simulate(scenario, n, rng=child(child(seq, 1 + d), g), executor=executor)
+                result = simulate(drawn, n, rng=child(child(seq, 1 + d), g), executor=executor)
                 tally += np.bincount(result.column("outcome"), minlength=len(OUTCOMES))
                 counts = result.counts.copy() if counts is None else counts + result.counts
                 pairs = result.pairs
@@ -131,7 +136,6 @@ def posterior_predictive(fit, n_runs: int, *, rng: RngLike = None, n_draws: int 
             bar.update(1)
     finally:
         bar.close()
-    base = fit.scenario_base
     metadata = {"seed": {"entropy": seq.entropy, "spawn_key": list(seq.spawn_key)}, "fit": fit.metadata}
     return PosteriorPredictive(pd.DataFrame(rows), counts, np.asarray(pairs), base.actor_ids,
                                tuple(base.level_names()), metadata)
