@@ -19,6 +19,7 @@ from .games import STRATEGIES, dyad_game, ecological, match_scores, tournament  
 from .batch import BatchResult, load_result, simulate  # noqa: E402
 from .policies import make_policy, policy_names  # noqa: E402
 from .scenario import Scenario, ScenarioError, list_scenarios, load_scenario, with_overrides  # noqa: E402
+from .inference import Fit, fit, load_fit, log_likelihood  # noqa: E402
 
 # Importing Mesa is slow and sets the process-wide multiprocessing start method, so the Mesa
 # side is imported only when one of its names is first used.
@@ -34,6 +35,7 @@ __all__ = [
     "load_scenario", "make_policy", "policy_names", "simulate", "with_overrides", "sweep",
     "sensitivity", "SweepResult", "load_sweep", "run_to_folder", "games", "match_scores",
     "tournament", "ecological", "STRATEGIES", "dyad_game", *_LAZY,
+    "log_likelihood", "fit", "Fit", "load_fit",
 ]
 
 

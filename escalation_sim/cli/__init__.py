@@ -14,9 +14,11 @@ import traceback
 
 from .. import __version__
 from . import describe, listing, plot, replay, run, sweep, validate
+from . import fit, likelihood
 from .common import FAILURE, INTERRUPTED, OK, PROG, USAGE, UsageError, note, silence_stdout
 
-SUBCOMMANDS = (run, replay, sweep, plot, describe, listing, validate)
+SUBCOMMANDS = (run, replay, sweep, plot, describe, listing, validate,
+               fit, likelihood)
 
 MAIN_HELP = """\
 examples:

@@ -1,0 +1,130 @@
+"""The exact likelihood against the core: the probability of a whole path of executed levels
+equals the Monte Carlo frequency of that exact path (within 4 standard errors), for every
+bundled scenario and for scenarios where control, attribution, protection and sparks matter."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import escalation_sim as es
+from escalation_sim.inference import ImpossibleObservation, Likelihood, log_likelihood
+from escalation_sim.timeline import Timeline
+
+RICH = {  # every hidden rule of a step fires often
+    "proxy_war": {"noise.perception": 0.04, "noise.execution": 0.02, "noise.attribution": 0.6,
+                  "actors.PROXY.control": 0.6, "actors.PROXY.spontaneous.probability": 0.3,
+                  "actors.PROXY.spontaneous.targets": ["RIVAL", "HOST"], "actors.PATRON.protects.PROXY": 0.8},
+    "us_iran_2020": {"noise.perception": 0.05, "noise.execution": 0.02, "noise.attribution": 0.7,
+                     "actors.KH.control": 0.7, "actors.KH.spontaneous.probability": 0.3},
+}
+
+
+def paths(scenario, n_runs, n_steps, seed):
+    """Simulated paths as observed levels, shape (n_runs, n_steps, n_actors, n_actors)."""
+    result = es.simulate(scenario, n_runs, rng=seed, n_steps=n_steps, trajectories=True)
+    A = len(scenario.actors)
+    out = np.full((n_runs, n_steps, A, A), -1, dtype=np.int16)
+    for p, (i, j) in enumerate(result.pairs):
+        out[:, :, i, j] = result.levels[:, p, :].T
+    return out
+
+
+def check_against_core(scenario, n_steps, n_paths=6, n_runs=60_000):
+    """The likeliest paths of one batch (chosen there, so counting in another batch is not
+    biased by the choice), their exact probability against their frequency in another."""
+    chosen = paths(scenario, 5_000, n_steps, seed=11)
+    flat = chosen.reshape(len(chosen), -1)
+    unique, counts = np.unique(flat, axis=0, return_counts=True)
+    candidates = unique[np.argsort(-counts, kind="stable")[:n_paths]]
+    sample = paths(scenario, n_runs, n_steps, seed=12).reshape(n_runs, -1)
+    for path in candidates:
+        observed = path.reshape(chosen.shape[1:])
+        p = np.exp(log_likelihood(scenario, observed))
+        frequency = (sample == path).all(axis=1).mean()
+        se = np.sqrt(p * (1 - p) / n_runs)
+        assert abs(frequency - p) <= 4 * se + 1e-12, (observed, p, frequency)
+
+
+@pytest.mark.parametrize("name", es.list_scenarios())
+def test_bundled_scenarios_match_the_core(name):
+    scenario = es.load_scenario(name)
+    n_steps = 8 if len(scenario.actors) == 2 else 4
+    check_against_core(scenario, n_steps)
+
+
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_control_attribution_protection_and_sparks_match_the_core(name):
+    check_against_core(es.with_overrides(es.load_scenario(name), RICH[name]), 3)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"outcomes.war_level": 5},  # the scripted strike of step 1 is war: every later act is 0
+    {"outcomes.quiet_steps": 1, "noise.execution": 0.05},  # ceasefires end runs early
+])
+def test_ended_runs_match_the_core(overrides):
+    scenario = es.with_overrides(es.load_scenario("us_iran_2020"), {**RICH["us_iran_2020"], **overrides})
+    check_against_core(scenario, 4)
+
+
+def test_parameter_sets_at_once_equal_one_at_a_time():
+    scenario = es.with_overrides(es.load_scenario("proxy_war"), RICH["proxy_war"])
+    observed = paths(scenario, 1, 6, seed=3)[0]
+    rng = np.random.default_rng(0)
+    sets = {"actors.RIVAL.policy.ratio": rng.uniform(0.5, 2, 5), "noise.execution": rng.uniform(0.01, 0.2, 5),
+            "actors.PROXY.control": rng.uniform(0, 1, 5), "actors.PATRON.policy.generosity": rng.uniform(0, 1, 5),
+            "actors.PATRON.protects.PROXY": rng.uniform(0, 2, 5), "actors.PROXY.spontaneous.level": [4, 5, 3, 4, 6],
+            "outcomes.quiet_steps": [1, 2, 3, 30, 2]}
+    together = log_likelihood(scenario, observed, sets, warn=False)
+    for k in range(5):
+        one = es.with_overrides(scenario, {key: (int(v[k]) if key.endswith(("level", "steps")) else float(v[k]))
+                                           for key, v in sets.items()})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ImpossibleObservation)
+            assert together[k] == pytest.approx(log_likelihood(one, observed), rel=1e-12, abs=1e-12)
+
+
+def test_timeline_and_array_agree():
+    scenario = es.load_scenario("us_iran_2020")
+    observed = paths(scenario, 1, 10, seed=5)[0]
+    timeline = Timeline.from_levels(scenario, observed)
+    assert log_likelihood(scenario, timeline) == log_likelihood(scenario, observed)
+
+
+def test_an_impossible_act_is_minus_infinity_with_its_reason():
+    scenario = es.with_overrides(es.load_scenario("us_iran_2020"), {"noise.execution": 0, "noise.perception": 0})
+    observed = paths(scenario, 1, 5, seed=1)[0]
+    ids = scenario.actor_ids
+    observed[3, ids.index("IRQ"), ids.index("USA")] = 6  # Iraq's policy toward the U.S. is capped at 2
+    with pytest.warns(ImpossibleObservation, match=r"step 3, IRQ -> USA, level 6 \(direct_strike\).*can only give"):
+        assert log_likelihood(scenario, observed) == -np.inf
+    observed = paths(scenario, 1, 5, seed=1)[0]
+    observed[1, ids.index("USA"), ids.index("KH")] = 4
+    with pytest.warns(ImpossibleObservation, match=r"step 1, USA -> KH, level 4.*scripts level 5"):
+        assert log_likelihood(scenario, observed) == -np.inf
+
+
+def test_an_act_after_the_end_of_the_run_is_impossible():
+    scenario = es.with_overrides(es.load_scenario("us_iran_2020"), {"outcomes.war_level": 5})
+    observed = paths(scenario, 1, 4, seed=1)[0]
+    observed[3, 0, 1] = 1
+    with pytest.warns(ImpossibleObservation, match="already ended at step 1 \\(war\\)"):
+        assert log_likelihood(scenario, observed) == -np.inf
+
+
+def test_what_the_exact_likelihood_cannot_take_is_a_clear_error():
+    scenario = es.load_scenario("us_iran_2020")
+    observed = paths(scenario, 1, 4, seed=1)[0]
+    hidden = observed.copy()
+    hidden[:, 3, :] = -1
+    with pytest.raises(ValueError, match="does not observe IRQ -> USA"):
+        log_likelihood(scenario, hidden)
+    with pytest.raises(ValueError, match="starts at step 2"):
+        log_likelihood(scenario, Timeline.from_levels(scenario, observed[2:], first_step=2))
+    grim = es.with_overrides(scenario, {"actors.IRN.policy": {"family": "grim_trigger"}})
+    with pytest.raises(NotImplementedError, match="IRN -> USA \\(grim_trigger\\).*memory beyond one step"):
+        Likelihood(grim, observed)
+    with pytest.raises(es.ScenarioError, match="noise.execution"):
+        log_likelihood(scenario, observed, {"noise.execution": [0.1, 1.5]})
+    with pytest.raises(es.ScenarioError, match="no such key"):
+        log_likelihood(scenario, observed, {"actors.XX.control": [0.1]})
