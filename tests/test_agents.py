@@ -180,11 +180,11 @@ def test_the_datacollector_holds_the_levels_and_the_agents_measures_of_every_ste
 
 
 def test_mesa_batch_run_with_one_seed_and_a_run_index_per_run_replays_distinct_runs():
-    rows = pd.DataFrame(mesa.batch_run(EscalationModel, {"scenario": "us_iran_2020", "rng": 31, "run": [0, 1, 2]},
+    rows = pd.DataFrame(mesa.batch_run(EscalationModel, {"scenario": "us_iran_2020", "rng": 7, "run": [0, 1, 2]},
                                        number_processes=1, display_progress=False))
     assert sorted(rows["run"].unique()) == [0, 1, 2]
     for run, group in rows.groupby("run"):
-        model = EscalationModel("us_iran_2020", rng=31, run=int(run))
+        model = EscalationModel("us_iran_2020", rng=7, run=int(run))
         model.run_model()
         frame = model.datacollector.get_model_vars_dataframe()
         step = int(group["Step"].iloc[0])
@@ -235,8 +235,8 @@ def test_narrate_tells_the_run_in_the_scenarios_words():
     text = model.narrate()
     lines = text.splitlines()
     assert lines[0] == model.scenario.title
-    assert "Day 0 (2020-01-03): Kata'ib Hezbollah attacks United States (lethal_proxy; as scripted)" in lines
-    assert "Day 1 (2020-01-04): United States strikes Kata'ib Hezbollah (state_strike; as scripted)" in lines
+    assert "Day 0 (2020-01-02): Kata'ib Hezbollah attacks United States (lethal_proxy; as scripted)" in lines
+    assert "Day 1 (2020-01-03): United States strikes Kata'ib Hezbollah (state_strike; as scripted)" in lines
     assert lines[-1].startswith(f"Day {model.end_step} ")
     assert {"war": "war", "ceasefire": "ceasefire", "ongoing": "ongoing"}[model.outcome] in lines[-1]
 

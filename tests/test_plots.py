@@ -88,7 +88,7 @@ def test_outcomes_are_three_bars_with_their_percentages(result):
 def test_the_survival_curve_has_its_band_and_the_step_unit(result):
     fig = plots.plot_survival(result)
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "Day (0 = 2020-01-03)"
+    assert ax.get_xlabel() == "Day (0 = 2020-01-02)"
     assert "no war" in ax.get_title()
     (line,) = ax.get_lines()
     np.testing.assert_allclose(line.get_ydata(), result.survival()["survival"])

@@ -75,8 +75,8 @@ def test_us_iran_2020_scripts_the_attack_then_the_strikes():
     assert s.actor("KH").patron == "IRN"
     assert dict(s.actor("IRN").protects)["KH"] > 0
     assert s.actor("USA").policy.family == "proportional"
-    assert (s.time.n_steps, s.time.step_unit, s.time.start) == (60, "day", "2020-01-03")
-    assert names[s.outcomes.war_level] == "war" and s.outcomes.quiet_steps == 14
+    assert (s.time.n_steps, s.time.step_unit, s.time.start) == (60, "day", "2020-01-02")
+    assert names[s.outcomes.war_level] == "war" and (s.outcomes.quiet_steps, names[s.outcomes.quiet_level]) == (2, "coercive")
 
 
 def test_us_iran_2020_says_where_the_record_differs_on_every_scripted_event():

@@ -379,6 +379,8 @@ class _Rules:
         war = scenario.outcomes.war_level
         self.W = self.base if war is None else war  # levels 0..W-1 are the transient ones
         self.noise = scenario.noise
+        # per pair: (perception, false_alarm, execution), MODEL.md's rates of the cell
+        self.rates = [scenario.rates(a, t) for a, t in self.pairs]
         policies = [scenario.actor(a).policy_for(t) for a, t in self.pairs]
         for (a, t), policy in zip(self.pairs, policies):
             if not isinstance(policy, MemoryOnePolicy):
@@ -391,6 +393,9 @@ class _Rules:
             raise ValueError(f"{scenario.name}: an act is scripted at step {late[0].step}; the chain "
                              "supports scripted acts at step 0 only")
         self.events = [(index[(e.actor, e.target)], e.level) for e in scenario.events]
+        if scenario.outcomes.quiet_level and scenario.outcomes.quiet_steps:
+            raise ValueError(f"{scenario.name}: outcomes.quiet_level is {scenario.outcomes.quiet_level}; the chain "
+                             "counts quiet steps on the all-quiet vector only (quiet_level 0)")
         self._militia_rules(scenario, index)
 
     def _militia_rules(self, scenario, index):
@@ -431,7 +436,7 @@ class _Rules:
         vec[:, self.coupled] = self.prev[:, self.reverse[self.coupled]]
         rows = (np.arange(n), vec, np.ones(n))
         for k in self.coupled:
-            rows = self._off_by_one(rows, k, self.noise.perception)
+            rows = self._off_by_one(rows, k, *self.rates[k][:2])
         for src, dst in self.attribution:
             vec = rows[1]
             blamed = np.maximum(vec[:, dst], vec[:, src])
@@ -468,8 +473,9 @@ class _Rules:
             return table[own, stimulus]
         seen = self.prev[src, self.reverse[k]].astype(np.int16)
         felt = self._felt(k)[src]
-        e = self.noise.perception
-        return sum(p * table[own, np.maximum(v, felt)] for v, p in self._moves(seen, e) if p > 0)
+        e, alarm = self.rates[k][:2]
+        return sum(np.asarray(p)[:, None] * table[own, np.maximum(v, felt)]
+                   for v, p in self._moves(seen, e, alarm))
 
     # -- act -------------------------------------------------------------------------------
     def _act(self, intended, t) -> sparse.csr_matrix:
@@ -484,7 +490,8 @@ class _Rules:
             vec = rows[1]
             rows = self._split(rows, k, [(np.maximum(vec[:, k], level), probability), (vec[:, k], 1 - probability)])
         for k in range(intended.shape[1]):
-            rows = self._off_by_one(rows, k, self.noise.execution)
+            e = self.rates[k][2]
+            rows = self._off_by_one(rows, k, e, e)
         if t == 0:
             for k, level in self.events:
                 rows = self._split(rows, k, [(np.full(len(rows[0]), level), 1.0)])
@@ -495,17 +502,18 @@ class _Rules:
         return sparse.csr_matrix((prob, (src, code)), shape=(len(intended), self.W ** vec.shape[1] + 1))
 
     # -- distributions over rows ---------------------------------------------------------------
-    def _moves(self, v, p):
-        """Outcomes of an off-by-one slip with probability ``p``: up or down with equal chance,
-        reflected at the ends of the ladder."""
+    def _moves(self, v, p, alarm):
+        """Outcomes of an off-by-one slip with probability ``p`` (``alarm`` for a quiet ``v``):
+        up or down with equal chance, reflected at the ends of the ladder."""
         up = np.where(v < self.top, v + 1, self.top - 1)
         down = np.where(v > 0, v - 1, 1)
-        return [(v, 1 - p), (up, p / 2), (down, p / 2)]
+        rate = np.where(v == 0, alarm, p)
+        return [(v, 1 - rate), (up, rate / 2), (down, rate / 2)]
 
-    def _off_by_one(self, rows, k, p):
-        if p <= 0:
+    def _off_by_one(self, rows, k, p, alarm):
+        if p <= 0 and alarm <= 0:
             return rows
-        return self._split(rows, k, self._moves(rows[1][:, k], p))
+        return self._split(rows, k, self._moves(rows[1][:, k], p, alarm))
 
     def _split(self, rows, k, outcomes):
         """Replace column ``k`` by each outcome ``(values, probability)`` in turn, then merge."""

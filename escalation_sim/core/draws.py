@@ -92,6 +92,8 @@ class StepWords:
         if ties.size:
             r, run = np.divmod(ties, top.shape[1])
             hit.reshape(-1)[ties] = self.low_bits(r + rows.start, run) <= _at_rows(limit.low, r)
+        if limit.never is not None:
+            hit &= ~limit.never
         return hit
 
     def below_at(self, rows: slice, cells: np.ndarray, limit: Limit) -> np.ndarray:
@@ -104,6 +106,8 @@ class StepWords:
         ties = np.flatnonzero(top == high)
         if ties.size:
             hit[ties] = self.low_bits(r[ties] + rows.start, run[ties]) <= _at_rows(limit.low, r[ties])
+        if limit.never is not None:
+            hit &= ~_at_rows(limit.never, r)
         return hit
 
 
@@ -122,8 +126,11 @@ class Limit:
     low 24 bits that ``StepWords.below`` compares; ``half`` is the limit of the lower half of
     the firing range (off-by-one moves go up there)."""
 
-    def __init__(self, value, *, halve: bool = True):
+    def __init__(self, value, *, halve: bool = True, never=None):
         self.value = np.asarray(value, dtype=np.uint32)
+        #: Rows that never fire (probability 0 among rows that do), bool column, or None: a
+        #: limit of 0 would still fire at ``U = 0``.
+        self.never = None if never is None or not np.any(never) else np.asarray(never, dtype=bool)
         self.high = (self.value >> np.uint32(24)).astype(np.uint8)
         self.low = self.value & np.uint32(0xFFFFFF)
         self.half = Limit(self.value // np.uint32(2), halve=False) if halve else None

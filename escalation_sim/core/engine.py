@@ -41,7 +41,7 @@ def step_outcome(plan: Plan, t: int, top: np.ndarray, active: np.ndarray, starte
     war = active & (top >= plan.war_level) if plan.war_level is not None else None
     calm = None
     if plan.quiet_steps is not None:
-        quiet = top == 0
+        quiet = top <= plan.quiet_level
         started |= ~quiet
         quiet_run += 1
         quiet_run *= quiet

@@ -66,6 +66,8 @@ class Plan:
     top: int
     perception: Limit | None  # hit when a word is <= this limit; None: no perception noise
     execution: Limit | None
+    # quiet acts read as hostile at this limit instead of ``perception``'s; None: same limit
+    false_alarm: Limit | None
     perception_draws: slice | None  # this and the other rules' ``*_draws``: rows of noise bytes
     execution_draws: slice | None
     # attribution: a militia's act toward i (pair src) also read as its patron's (pair dst)
@@ -89,6 +91,7 @@ class Plan:
     own_cost: float
     war_level: int | None
     quiet_steps: int | None
+    quiet_level: int  # the highest level that counts as quiet for a ceasefire
     actor_of_pair: np.ndarray = field(init=False)
     target_of_pair: np.ndarray = field(init=False)
 
@@ -122,8 +125,9 @@ def compile_plan(scenario: Scenario) -> Plan:
     reverse = np.array([pair_of[(t, a)] for a, t in pairs.tolist()], dtype=np.intp)
 
     noise_draws, policy_draws = _DrawLayout(), _DrawLayout()
-    noise = scenario.noise
-    perception_draws = noise_draws.take(len(pairs)) if noise.perception > 0 else None
+    rates = np.array([scenario.rates(ids[a], ids[t]) for a, t in pairs.tolist()]).reshape(-1, 3)
+    perception, false_alarm, execution = rates.T
+    perception_draws = noise_draws.take(len(pairs)) if (perception > 0).any() or (false_alarm > 0).any() else None
 
     groups, start = [], 0
     for policy, members in by_policy.items():
@@ -138,7 +142,7 @@ def compile_plan(scenario: Scenario) -> Plan:
     control_draws = noise_draws.take(len(control[0])) if control else None
     spontaneous = _spontaneous(scenario, index, pair_of)
     spontaneous_draws = noise_draws.take(len(spontaneous[0])) if spontaneous else None
-    execution_draws = noise_draws.take(len(pairs)) if noise.execution > 0 else None
+    execution_draws = noise_draws.take(len(pairs)) if (execution > 0).any() else None
 
     events: dict[int, tuple[list, list]] = {}
     for e in scenario.events:
@@ -153,8 +157,9 @@ def compile_plan(scenario: Scenario) -> Plan:
         reverse=reverse,
         groups=groups,
         top=scenario.top,
-        perception=_limit(noise.perception),
-        execution=_limit(noise.execution),
+        perception=_cell_limit(perception) if perception_draws else None,
+        execution=_cell_limit(execution),
+        false_alarm=None if np.array_equal(false_alarm, perception) else _cell_limit(false_alarm, always=True),
         perception_draws=perception_draws,
         execution_draws=execution_draws,
         attribution=attribution,
@@ -174,6 +179,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         own_cost=payoffs.own_cost,
         war_level=scenario.outcomes.war_level,
         quiet_steps=scenario.outcomes.quiet_steps,
+        quiet_level=scenario.outcomes.quiet_level,
     )
 
 
@@ -198,6 +204,18 @@ def _threshold(p: float) -> np.uint32 | None:
 def _limit(p: float) -> Limit | None:
     limit = _threshold(p)
     return None if limit is None else Limit(limit)
+
+
+def _cell_limit(p: np.ndarray, *, always: bool = False) -> Limit | None:
+    """The limit of a rule with one probability per cell: a scalar when every cell shares it
+    (the fast path of ``StepWords.below``), else a column ``(n_pairs, 1)`` whose cells of
+    probability 0 are marked ``never``; ``None`` when no cell ever fires (unless ``always``)."""
+    if not (p > 0).any():
+        return Limit(np.uint32(0), never=np.ones((len(p), 1), dtype=bool)) if always else None
+    if (p == p[0]).all():
+        return _limit(float(p[0]))
+    value = np.array([_threshold(float(x)) or 0 for x in p], dtype=np.uint32)[:, None]
+    return Limit(value, never=(p <= 0)[:, None])
 
 
 def _attribution(scenario, index, pair_of):

@@ -32,7 +32,7 @@ def off_by_one(levels: np.ndarray, words: StepWords, rows: slice, limit: Limit, 
     if top == 1:
         np.bitwise_xor(levels, hit.view(np.int8), out=levels)
         return hit
-    if limit.value < SPARSE_LIMIT:  # few cells move: touch only those
+    if limit.value.max() < SPARSE_LIMIT:  # few cells move: touch only those
         cells = np.flatnonzero(hit)
         flat = levels.reshape(-1)
         up = words.below_at(rows, cells, limit.half)
@@ -94,7 +94,9 @@ def perceive(plan: Plan, prev: np.ndarray, words: StepWords):
     """
     perceived = prev.take(plan.reverse, axis=0)
     misread = None
-    if plan.perception is not None:
+    if plan.false_alarm is not None:
+        misread = misperceive(plan, perceived, words)
+    elif plan.perception is not None:
         misread = off_by_one(perceived, words, plan.perception_draws, plan.perception, plan.top)
     if plan.attribution is not None:
         relation, limit = plan.attribution
@@ -108,6 +110,22 @@ def perceive(plan: Plan, prev: np.ndarray, words: StepWords):
             felt += attacks >= rises[:, k : k + 1]
         raise_to(perceived, relation, felt)
     return perceived, misread
+
+
+def misperceive(plan: Plan, perceived: np.ndarray, words: StepWords) -> np.ndarray:
+    """Perception noise with false alarms apart, in place: a quiet act is perceived as level 1
+    when its word is at most the false-alarm limit; a real act moves one rung (``off_by_one``)
+    at the perception limit. The same word per cell serves both, so the layout of draws does
+    not depend on the rates. Returns which cells were misread."""
+    quiet = perceived == 0
+    alarm = words.below(plan.perception_draws, plan.false_alarm) & quiet
+    if plan.perception is not None:
+        hit = off_by_one(perceived, words, plan.perception_draws, plan.perception, plan.top) & ~quiet
+        perceived *= ~quiet  # undo the moves of quiet cells: their rate is the false alarm's
+    else:
+        hit = np.zeros_like(quiet)
+    perceived |= alarm.view(np.int8)
+    return hit | alarm
 
 
 def raise_to(levels: np.ndarray, relation, values: np.ndarray) -> None:

@@ -48,6 +48,44 @@ class Spontaneous:
 
 
 @dataclass(frozen=True)
+class Rates:
+    """Noise rates of one actor, one pair or one alliance; ``None`` inherits the next rule out
+    (pair, then alliance, then actor, then the scenario's ``noise``). ``perception``: a real
+    (hostile) act perceived one rung off; ``false_alarm``: a quiet act perceived as hostile;
+    ``execution``: an act executed one rung off."""
+
+    perception: float | None = None
+    false_alarm: float | None = None
+    execution: float | None = None
+
+    KEYS = ("perception", "false_alarm", "execution")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.KEYS if getattr(self, k) is not None}
+
+
+#: Rates between allies unless their alliance gives others: allies do not misread each other.
+ALLY_RATES = Rates(0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Alliance:
+    """Two actors that do not answer each other as enemies do (patron and proxy, host and
+    guest): toward each other they play their ``policy_toward`` if one is given, else quiet,
+    and their noise rates toward each other are ``noise`` (by default none)."""
+
+    actors: tuple[str, str]
+    relation: str = "allies"
+    noise: Rates = ALLY_RATES
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"actors": list(self.actors), "relation": self.relation}
+        if self.noise != ALLY_RATES:
+            out["noise"] = self.noise.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
 class Actor:
     """A state or a militia, with its retaliation policies.
 
@@ -67,9 +105,19 @@ class Actor:
     control: float = 0.0
     spontaneous: Spontaneous | None = None
     codes: tuple[str, ...] = ()
+    #: The actor's own noise rates (``Rates``; unset rates are the scenario's).
+    noise: Rates = Rates()
+    #: Pairs ``(target, Rates)``: rates toward one target, before every other rule.
+    noise_toward: tuple[tuple[str, Rates], ...] = ()
+    #: Ids of the actor's allies (from the scenario's ``allies``; not written by ``to_dict``).
+    allies: tuple[str, ...] = ()
 
     def policy_for(self, target: str) -> Policy:
-        return dict(self.policy_toward).get(target, self.policy)
+        """The actor's ``policy_toward`` the target, else quiet toward an ally, else ``policy``."""
+        toward = dict(self.policy_toward)
+        if target in toward:
+            return toward[target]
+        return _quiet() if target in self.allies else self.policy
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind}
@@ -86,7 +134,17 @@ class Actor:
             out["policy_toward"] = {t: p.to_dict() for t, p in self.policy_toward}
         if self.codes:
             out["codes"] = list(self.codes)
+        if self.noise != Rates():
+            out["noise"] = self.noise.to_dict()
+        if self.noise_toward:
+            out["noise_toward"] = {t: r.to_dict() for t, r in self.noise_toward}
         return out
+
+
+def _quiet() -> Policy:
+    from ..policies import make_policy
+
+    return make_policy({"family": "fixed", "level": 0})
 
 
 @dataclass(frozen=True)
@@ -111,9 +169,14 @@ class Noise:
     perception: float = 0.0
     execution: float = 0.0
     attribution: float = 0.0
+    #: A quiet act perceived as hostile; ``None``: at the ``perception`` rate, as real acts.
+    false_alarm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"perception": self.perception, "execution": self.execution, "attribution": self.attribution}
+        out = {"perception": self.perception, "execution": self.execution, "attribution": self.attribution}
+        if self.false_alarm is not None:
+            out["false_alarm"] = self.false_alarm
+        return out
 
 
 @dataclass(frozen=True)
@@ -142,9 +205,14 @@ class Outcomes:
 
     war_level: int | None
     quiet_steps: int | None
+    #: The highest level that counts as quiet for a ceasefire (words and votes may go on).
+    quiet_level: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"war_level": self.war_level, "quiet_steps": self.quiet_steps}
+        out = {"war_level": self.war_level, "quiet_steps": self.quiet_steps}
+        if self.quiet_level:
+            out["quiet_level"] = self.quiet_level
+        return out
 
 
 @dataclass(frozen=True)
@@ -203,6 +271,7 @@ class Scenario:
     payoffs: Payoffs = Payoffs()
     document: str | None = None
     annotations: tuple[Annotation, ...] = ()
+    allies: tuple[Alliance, ...] = ()
     schema_version: int = SCHEMA_VERSION
     path: str | None = field(default=None, compare=False)
 
@@ -222,6 +291,23 @@ class Scenario:
     def actor(self, actor_id: str) -> Actor:
         return self.actors[self.actor_ids.index(actor_id)]
 
+    def rates(self, actor_id: str, target_id: str) -> tuple[float, float, float]:
+        """``(perception, false_alarm, execution)`` of the cell ``actor -> target``: how the
+        actor perceives the target's acts (real ones, quiet ones) and executes its own toward
+        it. The first rule that sets a rate wins: the actor's ``noise_toward`` the target, their
+        alliance, the actor's ``noise``, the scenario's ``noise`` (``false_alarm`` unset
+        everywhere is the cell's perception rate)."""
+        actor = self.actor(actor_id)
+        rules = [dict(actor.noise_toward).get(target_id, Rates())]
+        rules += [a.noise for a in self.allies if set(a.actors) == {actor_id, target_id}]
+        rules += [actor.noise, Rates(self.noise.perception, self.noise.false_alarm, self.noise.execution)]
+        out = {}
+        for key in Rates.KEYS:
+            out[key] = next((getattr(r, key) for r in rules if getattr(r, key) is not None), None)
+        if out["false_alarm"] is None:
+            out["false_alarm"] = out["perception"]
+        return out["perception"], out["false_alarm"], out["execution"]
+
     def policy_ladder(self) -> Ladder:
         return Ladder(tuple(lv.severity for lv in self.ladder))
 
@@ -238,6 +324,8 @@ class Scenario:
         out["ladder"] = [lv.to_dict() for lv in self.ladder]
         out["actors"] = {a.id: a.to_dict() for a in self.actors}
         out["noise"] = self.noise.to_dict()
+        if self.allies:
+            out["allies"] = [a.to_dict() for a in self.allies]
         out["events"] = [e.to_dict() for e in self.events]
         out["outcomes"] = self.outcomes.to_dict()
         out["payoffs"] = self.payoffs.to_dict()

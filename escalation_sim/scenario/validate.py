@@ -14,6 +14,7 @@ from .model import (
     SCHEMA_VERSION, Actor, Annotation, Event, Level, Noise, Outcomes, Payoffs, Scenario,
     Spontaneous, Time,
 )
+from .model import ALLY_RATES, Alliance, Rates
 
 DEFAULT_LADDER = (
     # name, severity, expected fatalities, Goldstein value
@@ -172,6 +173,7 @@ def _num(x: float) -> str:
 
 TOP_KEYS = ("schema_version", "name", "title", "description", "document", "time", "ladder",
             "actors", "noise", "events", "outcomes", "payoffs")
+TOP_KEYS += ("allies",)  # pairs that do not answer each other as enemies do
 
 
 def build_scenario(data: Any, *, file: str) -> Scenario:
@@ -220,11 +222,13 @@ def _build(r: Reader, data: dict, file: str) -> Scenario:
     payoffs = r.attempt(_payoffs, r, top.get("payoffs"), ladder)
     ids = {k for k in top["actors"] if isinstance(k, str)} if isinstance(top["actors"], dict) else set()
     events = r.attempt(_events, r, top.get("events", []), ids, _horizon(time, top.get("time")), levels)
+    allies = r.attempt(_allies, r, top.get("allies", []), ids)
     if r.errors:
         raise _Abort
+    actors = tuple(_with_allies(a, allies) for a in actors)
     scenario = Scenario(
         **header, ladder=ladder, actors=actors, time=time, noise=noise, events=events, outcomes=outcomes,
-        payoffs=payoffs, schema_version=version, path=None if file.startswith("<") else file,
+        payoffs=payoffs, schema_version=version, path=None if file.startswith("<") else file, allies=allies,
     )
     return _with_annotations(scenario, r.annotations)
 
@@ -247,11 +251,63 @@ def _header(r: Reader, top: dict, file: str) -> dict:
 
 
 def _noise(r: Reader, value) -> Noise:
-    m = r.mapping(value, "noise", ("perception", "execution", "attribution"))
+    m = r.mapping(value, "noise", ("perception", "execution", "attribution", "false_alarm"))
     values = {k: r.attempt(r.probability, v, f"noise.{k}") for k, v in m.items()}
     if None in values.values():
         raise _Abort
     return Noise(**values)
+
+
+def _rates(r: Reader, value, path, *, default=Rates()) -> Rates:
+    """A mapping of noise rates (``perception``, ``false_alarm``, ``execution``), each a
+    probability; a rate left out is ``default``'s."""
+    m = r.mapping(value, path, Rates.KEYS, annotated=False)
+    values = {k: r.attempt(r.probability, v, f"{path}.{k}") for k, v in m.items()}
+    if None in values.values():
+        raise _Abort
+    return Rates(**{k: values.get(k, getattr(default, k)) for k in Rates.KEYS})
+
+
+def _allies(r: Reader, value, ids) -> tuple[Alliance, ...]:
+    """``allies``: a list of ``{actors: [a, b], relation: text, noise: rates}``."""
+    if not isinstance(value, list):
+        r.fail("allies", f"expected a list of alliances ({{actors: [IRN, KH]}}), got {_show(value)}")
+    out, seen = [], set()
+    for k, item in enumerate(value):
+        path = f"allies.{k}"
+        m = r.mapping(item, path, ("actors", "relation", "noise"), required=("actors",))
+        pair = m["actors"]
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(a, str) for a in pair)):
+            r.fail(f"{path}.actors", f"expected two actor ids, got {_show(pair)}")
+        for a in pair:
+            if a not in ids:
+                r.fail(f"{path}.actors", f"{_show(a)} is not an actor (known: {', '.join(sorted(ids))})")
+        if pair[0] == pair[1]:
+            r.fail(f"{path}.actors", "an actor is not its own ally")
+        if frozenset(pair) in seen:
+            r.fail(f"{path}.actors", f"{pair[0]} and {pair[1]} are already allies")
+        seen.add(frozenset(pair))
+        relation = r.string(m.get("relation", "allies"), f"{path}.relation")
+        noise = _rates(r, m.get("noise", {}), f"{path}.noise", default=ALLY_RATES)
+        out.append(Alliance(tuple(pair), relation, noise))
+    return tuple(out)
+
+
+def _with_allies(actor: Actor, allies) -> Actor:
+    from dataclasses import replace
+
+    mine = tuple(b for a in allies for b in a.actors if actor.id in a.actors and b != actor.id)
+    return replace(actor, allies=mine) if mine else actor
+
+
+def _noise_toward(r: Reader, value, path, actor_id, ids):
+    toward = r.mapping(value, f"{path}.noise_toward", tuple(k for k in ids if isinstance(k, str)), annotated=False)
+    pairs = []
+    for target, spec in toward.items():
+        if target == actor_id:
+            r.fail(f"{path}.noise_toward.{target}", "an actor has no noise toward itself")
+        pairs.append((target, _rates(r, spec, f"{path}.noise_toward.{target}")))
+    return tuple(pairs)
 
 
 def _with_annotations(scenario: Scenario, annotations) -> Scenario:
@@ -388,6 +444,7 @@ def _date(r: Reader, value, path) -> str | None:
 
 ACTOR_KEYS = ("name", "kind", "patron", "protects", "control", "spontaneous", "policy", "policy_toward")
 ACTOR_KEYS += ("codes",)  # event-data codes of the actor, for reading timelines
+ACTOR_KEYS += ("noise", "noise_toward")  # the actor's own noise rates, and per target
 
 
 def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
@@ -462,10 +519,13 @@ def _actor(r: Reader, actor_id, m, raw, ids, known, policy_ladder, level) -> Act
     control = r.attempt(r.probability, m.get("control", 0.0), f"{path}.control")
     spontaneous = r.attempt(_spontaneous, r, m.get("spontaneous"), f"{path}.spontaneous", actor_id, kind, patron, ids, level)
     codes = r.attempt(_codes, r, m.get("codes", []), f"{path}.codes")
+    noise = r.attempt(_rates, r, m.get("noise", {}), f"{path}.noise")
+    noise_toward = r.attempt(_noise_toward, r, m.get("noise_toward", {}), path, actor_id, ids)
     if len(r.errors) > before:
         raise _Abort
     return Actor(id=actor_id, name=name, kind=kind, policy=policy, policy_toward=tuple(toward_pairs),
-                 patron=patron, protects=protects, control=control, spontaneous=spontaneous, codes=codes)
+                 patron=patron, protects=protects, control=control, spontaneous=spontaneous, codes=codes,
+                 noise=noise, noise_toward=noise_toward)
 
 
 def _key(key) -> str:
@@ -608,13 +668,18 @@ def _event(r, k, item, ids, known, horizon, level) -> Event:
 
 
 def _outcomes(r, value, ladder, level) -> Outcomes:
-    m = r.mapping(value, "outcomes", ("war_level", "quiet_steps"))
+    m = r.mapping(value, "outcomes", ("war_level", "quiet_steps", "quiet_level"))
     war = m.get("war_level", len(ladder) - 1 if len(ladder) > 2 else None)
     quiet = m.get("quiet_steps", 14 if len(ladder) > 2 else None)
-    return Outcomes(
+    out = Outcomes(
         war_level=None if war is None else level(war, "outcomes.war_level", low=1),
         quiet_steps=None if quiet is None else r.integer(quiet, "outcomes.quiet_steps", low=1, high=MAX_STEPS),
+        quiet_level=level(m.get("quiet_level", 0), "outcomes.quiet_level"),
     )
+    if out.war_level is not None and out.quiet_level >= out.war_level:
+        r.fail("outcomes.quiet_level", f"level {out.quiet_level} is not below the war level {out.war_level}: "
+                                       "a quiet step cannot be a war")
+    return out
 
 
 def _payoffs(r, value, ladder) -> Payoffs:
