@@ -169,7 +169,8 @@ class Likelihood:
         end = np.full(values.n, n_steps, dtype=np.int64)
         pairs, inverse = np.unique(np.stack([war, quiet], axis=1), axis=0, return_inverse=True)
         for k, (w, q) in enumerate(pairs):
-            end[inverse.reshape(-1) == k] = _end_step(top, w, q, self.structure.last_event_step, n_steps)
+            end[inverse.reshape(-1) == k] = _end_step(top, w, q, self.structure.last_event_step, n_steps,
+                                                      self.structure.quiet_level)
         return end
 
     # -- messages ------------------------------------------------------------------------------
@@ -228,14 +229,14 @@ def _probability_of_level(lik: Likelihood, one: Values, k: int, cell: int, level
         lik.transitions.pop()
 
 
-def _end_step(top, war_level, quiet_steps, last_event, n_steps) -> int:
+def _end_step(top, war_level, quiet_steps, last_event, n_steps, quiet_level=0) -> int:
     started, calm = False, 0
     for t, level in enumerate(top):
         if war_level >= 0 and level >= war_level:
             return t
         if quiet_steps >= 0:
-            started |= level > 0
-            calm = calm + 1 if level == 0 else 0
+            started |= level > quiet_level
+            calm = calm + 1 if level <= quiet_level else 0
             if t >= last_event and started and calm >= quiet_steps:
                 return t
     return n_steps
@@ -368,11 +369,10 @@ def _component_probability(s: Structure, v: Values, comp: _Component, first, scr
 def _perceived_rows(s: Structure, v: Values, comp: _Component, prev, n):
     """Joint outcomes of the perceived levels of the component's cells: a list of
     ``(probability (n,), {cell: perceived level (int)})``."""
-    e = v.perception
     rows = [(np.ones(n), {})]
     for c in comp.cells:
         seen = int(prev[s.reverse[c]])
-        outcomes = _moves(seen, e, s.top)
+        outcomes = _moves(seen, _rate(s, v, c, 0 if seen else 1), s.top)
         rows = [(p * q, {**vals, c: lv}) for p, vals in rows for lv, q in outcomes]
     a_all = v.attribution
     if comp.attribution and a_all.max() > 0:
@@ -387,6 +387,16 @@ def _perceived_rows(s: Structure, v: Values, comp: _Component, prev, n):
                 split.append((p * a_all, {**vals, dst: blamed}))
             rows = split
     return rows
+
+
+def _rate(s: Structure, v: Values, c: int, kind: int) -> np.ndarray:
+    """Cell ``c``'s perception (``kind`` 0), false-alarm (1) or execution (2) rate, shape
+    (n|1,): fixed by the cell's own rules (``Structure.cell_rates``) or the fitted one."""
+    own = s.cell_rates[c][kind] if s.cell_rates else None
+    if own is None and kind == 1:  # no false-alarm rule: quiet acts at the perception rate
+        return _rate(s, v, c, 0)
+    fitted = v.execution if kind == 2 else v.perception
+    return fitted if own is None else np.full(fitted.shape, float(own))
 
 
 def _moves(level: int, e: np.ndarray, top: int):
@@ -432,7 +442,8 @@ def _observation(s: Structure, v: Values, c: int, script, x, n, only) -> np.ndar
         return np.ones((1, L1))
     if c in script:
         return np.full((1, L1), float(script[c] == x[c]))
-    e = v.execution[:, None] if v.execution.any() else None
+    e = _rate(s, v, c, 2)[:, None]
+    e = e if e.any() else None
     kernel = _slip(int(x[c]), e, s.top)  # (n|1, L+1) over the level before the slip
     sparks = [mi for cell, mi in s.sparks if cell == c]
     for mi in sparks:

@@ -47,6 +47,10 @@ class Structure:
     events: dict[int, dict[int, int]]  # step -> {cell: level}
     last_event_step: int
     stateful: list[str]  # cells whose policy is not memory-one, as "actor -> target"
+    # per cell: (perception, false alarm, execution) fixed by a rule other than the scenario's
+    # noise (noise_toward, allies, the actor's noise, noise.false_alarm); None: the fitted rate
+    cell_rates: list = dataclasses.field(default_factory=list)
+    quiet_level: int = 0
 
     @classmethod
     def of(cls, scenario: Scenario) -> Structure:
@@ -89,7 +93,23 @@ class Structure:
             events.setdefault(e.step, {})[cell[(index[e.actor], index[e.target])]] = e.level
         return cls(ids, pairs, reverse, scenario.top, slots, np.array(slot_of_cell), np.array(initial),
                    militias, attribution, protection, control, sparks, events,
-                   max(events, default=-1), stateful)
+                   max(events, default=-1), stateful, [_cell_rates(scenario, ids[i], ids[j]) for i, j in pairs],
+                   scenario.outcomes.quiet_level)
+
+
+def _cell_rates(scenario: Scenario, actor: str, target: str) -> tuple:
+    """docs/model.md's rates of a cell without the scenario-level perception and execution
+    (which a fit may vary): each a number, or None where the cell takes the scenario's."""
+    from ..scenario.model import Rates
+
+    a = scenario.actor(actor)
+    rules = [dict(a.noise_toward).get(target, Rates())]
+    rules += [al.noise for al in scenario.allies if set(al.actors) == {actor, target}]
+    rules += [a.noise]
+    own = [next((getattr(r, k) for r in rules if getattr(r, k) is not None), None) for k in Rates.KEYS]
+    if own[1] is None:
+        own[1] = scenario.noise.false_alarm
+    return tuple(own)
 
 
 @dataclass
