@@ -20,6 +20,7 @@ from scipy import special
 
 from .._rng import RngLike, seed_sequence
 from ..policies import Policy
+from .many_matches import play_many
 from .match import PolicyLike, match_scores
 from .stage import StageGame
 from .tournament import _named
@@ -69,8 +70,9 @@ def _counts(population, k: int) -> np.ndarray:
 
 
 class _Matches:
-    """Samples the match scores of a generation: fixed once when every match is deterministic,
-    else drawn on the core each generation, one match per pair of players."""
+    """Samples the match scores of a generation: fixed once when every match is deterministic
+    (``match_scores`` on the core), else one match per pair of players drawn each generation,
+    all at once (``play_many``)."""
 
     def __init__(self, policies: list[Policy], *, turns, prob_end, noise, game, seq):
         self.policies, self.seq = policies, seq
@@ -91,26 +93,12 @@ class _Matches:
             counts = np.stack([(types == x).sum(axis=1) for x in range(self.k)], axis=1)
             by_type = counts @ self.M.T - np.diag(self.M)
             return np.take_along_axis(by_type, types, axis=1)
+        # Every match of every run's round robin, played at once.
         I, J = np.triu_indices(N, 1)
-        ti, tj = types[:, I], types[:, J]
-        lo, hi = np.minimum(ti, tj), np.maximum(ti, tj)
-        fitness = np.zeros(n_runs * N)
+        scores = play_many(self.policies, types[:, I].ravel(), types[:, J].ravel(), rng=self.seq, **self.kw)
         base = (np.arange(n_runs) * N)[:, None]
-        seeds = iter(self.seq.spawn(self.k * (self.k + 1) // 2))
-        for x in range(self.k):
-            for y in range(x, self.k):
-                seed = next(seeds)
-                where = (lo == x) & (hi == y)
-                m = int(where.sum())
-                if not m:
-                    continue
-                scores = match_scores(self.policies[x], self.policies[y], n_runs=m, rng=seed, **self.kw)
-                runs, pairs = np.nonzero(where)
-                flipped = ti[runs, pairs] != x  # the first player of the pair plays y
-                first = np.where(flipped, scores[:, 1], scores[:, 0])
-                second = np.where(flipped, scores[:, 0], scores[:, 1])
-                np.add.at(fitness, base[runs, 0] + I[pairs], first)
-                np.add.at(fitness, base[runs, 0] + J[pairs], second)
+        fitness = np.bincount((base + I).ravel(), scores[:, 0], minlength=n_runs * N)
+        fitness += np.bincount((base + J).ravel(), scores[:, 1], minlength=n_runs * N)
         return fitness.reshape(n_runs, N)
 
 
