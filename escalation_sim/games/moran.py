@@ -127,6 +127,8 @@ def moran(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], populatio
     generations : int, optional
         Generations to play; by default until every run has fixated (at most ``MAX_GENERATIONS``).
     rng : None, int, SeedSequence or Generator
+        Fixes the result. The birth-death draws are made for every run each generation; the
+        matches of a generation (when they are random) are drawn for the runs still going.
     game : StageGame or (R, S, T, P), optional
         Symmetric 2x2 payoffs with no negative payoff (fitness is a total score); the
         prisoner's dilemma (3, 0, 5, 1) by default.
@@ -173,7 +175,10 @@ def moran(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], populatio
         if not active.size:
             break
         matches.seq = np.random.SeedSequence(seq.entropy, spawn_key=(*match_seq.spawn_key, g))
-        types[active] = _generation(types[active], matches.fitness(types[active]), mutation_rate, k, gen)
+        # Every run's draws are made each generation, fixed or not, so that none shifts another's.
+        draws = (gen.random(n_runs), gen.integers(0, N, n_runs), gen.random(n_runs), gen.integers(1, max(k, 2), n_runs))
+        types[active] = _generation(types[active], matches.fitness(types[active]), mutation_rate, k,
+                                    [d[active] for d in draws])
         played[active] += 1
         if history is not None:
             history.append(np.stack([(types == x).sum(axis=1) for x in range(k)], axis=1))
@@ -183,8 +188,10 @@ def moran(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], populatio
     return _result(names, winner, played, history)
 
 
-def _generation(types, fitness, mutation_rate, k, gen) -> np.ndarray:
-    """One birth-death step of every run: rows of ``types`` (n_runs, N), in place."""
+def _generation(types, fitness, mutation_rate, k, draws) -> np.ndarray:
+    """One birth-death step of every run: rows of ``types`` (n_runs, N), in place. ``draws``:
+    per run, a uniform for the parent, the index of the player who dies, a uniform for
+    mutation and the shift to the mutant's strategy (1 .. k - 1)."""
     n_runs, N = types.shape
     if (fitness < 0).any():
         raise ValueError("a player's fitness (its total score) is negative; give a game with non-negative payoffs")
@@ -192,15 +199,13 @@ def _generation(types, fitness, mutation_rate, k, gen) -> np.ndarray:
     total = cumulative[:, -1:]
     # Fitness-proportional: the first player whose cumulative fitness exceeds u * total
     # (uniformly among all when every fitness is zero).
-    u = gen.random((n_runs, 1))
+    u, dead, u_mutate, shift = draws
+    u = u[:, None]
     parent = np.where(total[:, 0] > 0, (cumulative <= u * total).sum(axis=1), (u[:, 0] * N).astype(np.int64))
     parent = np.minimum(parent, N - 1)
-    dead = gen.integers(0, N, n_runs)
     child = types[np.arange(n_runs), parent]
-    if mutation_rate > 0:
-        mutate = gen.random(n_runs) < mutation_rate
-        shift = gen.integers(1, k, n_runs) if k > 1 else np.zeros(n_runs, dtype=np.int64)
-        child = np.where(mutate, (child + shift) % k, child)
+    if mutation_rate > 0 and k > 1:
+        child = np.where(u_mutate < mutation_rate, (child + shift) % k, child)
     types[np.arange(n_runs), dead] = child
     return types
 
