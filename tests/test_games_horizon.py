@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from escalation_sim import EscalationModel, Scenario, simulate
 from escalation_sim.games import STRATEGIES, discounted_payoffs, match_scores, tournament
@@ -147,3 +149,19 @@ def test_prob_end_matches_agree_with_axelrods_in_distribution(axl, a, b):
         p_theirs, p_ours = (theirs[:, 2] <= k).mean(), (ours[:, 2] <= k).mean()
         p = 1 - (1 - prob_end) ** k
         assert abs(p_theirs - p_ours) <= Z * np.sqrt(p * (1 - p) * (1 / n + 1 / len(ours)))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prob_end=st.floats(0.01, 0.9), n_steps=st.integers(1, 25), seed=st.integers(0, 2**32 - 1),
+       run=st.integers(0, 9))
+def test_any_random_horizon_is_replayed_exactly_and_capped(ipd, prob_end, n_steps, seed, run):
+    data = ipd("generous_tit_for_tat", "random", n_steps=n_steps, execution=0.1).to_dict()
+    data["time"]["prob_end"] = prob_end
+    scenario = Scenario.from_dict(data)
+    runs = simulate(scenario, 10, rng=seed).runs
+    assert (runs["end_step"] <= n_steps - 1).all() and (runs["outcome"] == "ongoing").all()
+    model = EscalationModel(scenario, rng=seed, run=run)
+    model.run_model()
+    measures = model.measures()
+    for key in ("end_step", "hostile_steps", "payoff_A", "payoff_B"):
+        assert measures[key] == runs.iloc[run][key], key

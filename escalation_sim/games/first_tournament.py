@@ -17,7 +17,8 @@ from .._rng import RngLike
 from ..policies import Policy, make_policy
 from .match import game_rstp
 from .stage import StageGame
-from .tournament import TournamentResult, tournament
+from .many_matches import play_many
+from .tournament import TournamentResult, _matrix, _ranking
 
 #: The entries in their published order: name -> (author(s), published score, the policy's
 #: specification, class name in the Axelrod library).
@@ -92,14 +93,35 @@ def first_tournament(*, turns: int = 200, repetitions: int = 5, noise: float = 0
         measure), and ``published``, the score in Axelrod (1980).
     """
     entries = first_tournament_entries(turns=None if prob_end else turns, game=game)
-    result = tournament(entries, turns=turns, repetitions=repetitions, noise=noise, rng=rng,
-                        game=game, prob_end=prob_end)
+    result = round_robin(entries, turns=turns, repetitions=repetitions, noise=noise, rng=rng,
+                         game=game, prob_end=prob_end)
     ranking = result.ranking.copy()
     # The published score: mean total over the fifteen matches, the twin's included.
     per_match = result.matrix.mean(axis=1) * turns
     ranking["per_match"] = ranking["strategy"].map(per_match)
     ranking["published"] = ranking["strategy"].map(PUBLISHED_SCORES)
     return TournamentResult(ranking, result.matrix, result.matches)
+
+
+def round_robin(entries: dict[str, Policy], *, turns: int = 200, repetitions: int = 5, noise: float = 0.0,
+                prob_end: float = 0.0, rng: RngLike = None, game: StageGame | tuple | None = None) -> TournamentResult:
+    """``tournament``'s round robin (self-play included) with every match of every pair played
+    at once (``play_many``): the same rules and, for deterministic matches, the same scores;
+    random ones are drawn from other streams than ``tournament``'s."""
+    names = list(entries)
+    pairs = [(i, j) for i in range(len(names)) for j in range(i, len(names)) for _ in range(repetitions)]
+    index = np.array(pairs, dtype=np.intp).reshape(-1, 2)
+    played = play_many(list(entries.values()), index[:, 0], index[:, 1],
+                       turns=turns, noise=noise, prob_end=prob_end, game=game, rng=rng)
+    per_turn = played[:, :2] / played[:, 2:]
+    rows = []
+    for k, ((i, j), (si, sj)) in enumerate(zip(pairs, per_turn)):
+        rep = k % repetitions
+        rows.append((names[i], names[j], rep, si, sj))
+        if i != j:
+            rows.append((names[j], names[i], rep, sj, si))
+    matches = pd.DataFrame(rows, columns=["strategy", "opponent", "repetition", "score", "opponent_score"])
+    return TournamentResult(_ranking(matches, names), _matrix(matches, names), matches)
 
 
 def published_ranking() -> pd.DataFrame:

@@ -20,6 +20,7 @@ from scipy import special
 
 from .._rng import RngLike, seed_sequence
 from ..policies import Policy
+from .many_matches import play_many
 from .match import PolicyLike, match_scores
 from .stage import StageGame
 from .tournament import _named
@@ -69,8 +70,9 @@ def _counts(population, k: int) -> np.ndarray:
 
 
 class _Matches:
-    """Samples the match scores of a generation: fixed once when every match is deterministic,
-    else drawn on the core each generation, one match per pair of players."""
+    """Samples the match scores of a generation: fixed once when every match is deterministic
+    (``match_scores`` on the core), else one match per pair of players drawn each generation,
+    all at once (``play_many``)."""
 
     def __init__(self, policies: list[Policy], *, turns, prob_end, noise, game, seq):
         self.policies, self.seq = policies, seq
@@ -91,26 +93,12 @@ class _Matches:
             counts = np.stack([(types == x).sum(axis=1) for x in range(self.k)], axis=1)
             by_type = counts @ self.M.T - np.diag(self.M)
             return np.take_along_axis(by_type, types, axis=1)
+        # Every match of every run's round robin, played at once.
         I, J = np.triu_indices(N, 1)
-        ti, tj = types[:, I], types[:, J]
-        lo, hi = np.minimum(ti, tj), np.maximum(ti, tj)
-        fitness = np.zeros(n_runs * N)
+        scores = play_many(self.policies, types[:, I].ravel(), types[:, J].ravel(), rng=self.seq, **self.kw)
         base = (np.arange(n_runs) * N)[:, None]
-        seeds = iter(self.seq.spawn(self.k * (self.k + 1) // 2))
-        for x in range(self.k):
-            for y in range(x, self.k):
-                seed = next(seeds)
-                where = (lo == x) & (hi == y)
-                m = int(where.sum())
-                if not m:
-                    continue
-                scores = match_scores(self.policies[x], self.policies[y], n_runs=m, rng=seed, **self.kw)
-                runs, pairs = np.nonzero(where)
-                flipped = ti[runs, pairs] != x  # the first player of the pair plays y
-                first = np.where(flipped, scores[:, 1], scores[:, 0])
-                second = np.where(flipped, scores[:, 0], scores[:, 1])
-                np.add.at(fitness, base[runs, 0] + I[pairs], first)
-                np.add.at(fitness, base[runs, 0] + J[pairs], second)
+        fitness = np.bincount((base + I).ravel(), scores[:, 0], minlength=n_runs * N)
+        fitness += np.bincount((base + J).ravel(), scores[:, 1], minlength=n_runs * N)
         return fitness.reshape(n_runs, N)
 
 
@@ -139,6 +127,8 @@ def moran(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], populatio
     generations : int, optional
         Generations to play; by default until every run has fixated (at most ``MAX_GENERATIONS``).
     rng : None, int, SeedSequence or Generator
+        Fixes the result. The birth-death draws are made for every run each generation; the
+        matches of a generation (when they are random) are drawn for the runs still going.
     game : StageGame or (R, S, T, P), optional
         Symmetric 2x2 payoffs with no negative payoff (fitness is a total score); the
         prisoner's dilemma (3, 0, 5, 1) by default.
@@ -185,7 +175,10 @@ def moran(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], populatio
         if not active.size:
             break
         matches.seq = np.random.SeedSequence(seq.entropy, spawn_key=(*match_seq.spawn_key, g))
-        types[active] = _generation(types[active], matches.fitness(types[active]), mutation_rate, k, gen)
+        # Every run's draws are made each generation, fixed or not, so that none shifts another's.
+        draws = (gen.random(n_runs), gen.integers(0, N, n_runs), gen.random(n_runs), gen.integers(1, max(k, 2), n_runs))
+        types[active] = _generation(types[active], matches.fitness(types[active]), mutation_rate, k,
+                                    [d[active] for d in draws])
         played[active] += 1
         if history is not None:
             history.append(np.stack([(types == x).sum(axis=1) for x in range(k)], axis=1))
@@ -195,8 +188,10 @@ def moran(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], populatio
     return _result(names, winner, played, history)
 
 
-def _generation(types, fitness, mutation_rate, k, gen) -> np.ndarray:
-    """One birth-death step of every run: rows of ``types`` (n_runs, N), in place."""
+def _generation(types, fitness, mutation_rate, k, draws) -> np.ndarray:
+    """One birth-death step of every run: rows of ``types`` (n_runs, N), in place. ``draws``:
+    per run, a uniform for the parent, the index of the player who dies, a uniform for
+    mutation and the shift to the mutant's strategy (1 .. k - 1)."""
     n_runs, N = types.shape
     if (fitness < 0).any():
         raise ValueError("a player's fitness (its total score) is negative; give a game with non-negative payoffs")
@@ -204,15 +199,13 @@ def _generation(types, fitness, mutation_rate, k, gen) -> np.ndarray:
     total = cumulative[:, -1:]
     # Fitness-proportional: the first player whose cumulative fitness exceeds u * total
     # (uniformly among all when every fitness is zero).
-    u = gen.random((n_runs, 1))
+    u, dead, u_mutate, shift = draws
+    u = u[:, None]
     parent = np.where(total[:, 0] > 0, (cumulative <= u * total).sum(axis=1), (u[:, 0] * N).astype(np.int64))
     parent = np.minimum(parent, N - 1)
-    dead = gen.integers(0, N, n_runs)
     child = types[np.arange(n_runs), parent]
-    if mutation_rate > 0:
-        mutate = gen.random(n_runs) < mutation_rate
-        shift = gen.integers(1, k, n_runs) if k > 1 else np.zeros(n_runs, dtype=np.int64)
-        child = np.where(mutate, (child + shift) % k, child)
+    if mutation_rate > 0 and k > 1:
+        child = np.where(u_mutate < mutation_rate, (child + shift) % k, child)
     types[np.arange(n_runs), dead] = child
     return types
 

@@ -38,7 +38,8 @@ def _matrices(game) -> tuple[np.ndarray, np.ndarray]:
     except (TypeError, ValueError):
         raise ValueError(f"game: expected a StageGame or a pair of payoff matrices (A, B), got {game!r}") from None
     if A.ndim != 2 or A.shape != B.shape or min(A.shape) < 1 or not (np.isfinite(A).all() and np.isfinite(B).all()):
-        raise ValueError(f"game: A and B must be finite payoff matrices of one shape (n, m), got {A.shape} and {B.shape}")
+        raise ValueError("game: A and B must be finite payoff matrices of one shape (n, m), "
+                         f"got {A.shape} and {B.shape}")
     return A, B
 
 
