@@ -4,7 +4,6 @@ listener that never answers, and --resume messages in the command line's own ter
 
 import argparse
 import itertools
-import json
 import socket
 import subprocess
 import sys
@@ -14,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import escalation_sim as es
 from escalation_sim import cli
 from escalation_sim.batch import lock
 

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ import escalation_sim as es
 from escalation_sim import cli
 from escalation_sim.batch import store
 from escalation_sim.batch.lock import LOCK_NAME, FolderLocked, folder_lock, is_locked
-from escalation_sim.batch.store import StoreError, run_to_folder
+from escalation_sim.batch.store import run_to_folder
 from escalation_sim.core import STREAM_BLOCK
 
 N_RUNS = 2 * STREAM_BLOCK + 50  # three chunks of one stream block, the last one short

@@ -7,7 +7,6 @@ import importlib
 import json
 import tracemalloc
 
-import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings

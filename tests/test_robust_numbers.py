@@ -4,11 +4,10 @@ scenario, drawn across the whole float and integer range, is either refused with
 they must be, and monotone where the rule says so. Also one rule per type of field (item 7)."""
 
 import copy
-import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import escalation_sim as es

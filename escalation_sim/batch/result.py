@@ -273,6 +273,10 @@ class ResultError(ValueError):
     """A folder does not hold a consistent saved result; the message names the file."""
 
 
+class MissingResultFile(ResultError, FileNotFoundError):
+    """A file of a saved result is missing (also a ``FileNotFoundError``, as it was before)."""
+
+
 #: Per-run columns every saved result has (with per-actor columns beside them).
 SAVED_COLUMNS = ("run", "outcome", *MEASURES)
 
@@ -292,7 +296,7 @@ def load_result(folder) -> BatchResult:
     folder = Path(folder)
     for name in ("runs.parquet", "counts.parquet", "metadata.json", "scenario.yaml"):
         if not (folder / name).is_file():
-            raise ResultError(f"{folder}: no {name}; not a saved batch result")
+            raise MissingResultFile(f"{folder}: no {name}; not a saved batch result")
     metadata = _read_metadata(folder / "metadata.json")
     try:
         scenario = load_scenario(folder / "scenario.yaml")

@@ -24,7 +24,6 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -427,7 +426,7 @@ def _load_chunks(folder: Path, batch: Batch, size: int) -> list[tuple[int, int]]
     # chunk of this run has the name of.
     names = {chunk_path(folder, first, size).name for first, _ in batch.chunks(size)}
     for item in (folder / CHUNKS).iterdir():
-        if item.name.startswith(".tmp-") or (item.suffix == ".npz" and item.name not in names):
+        if item.name.startswith(".tmp-") or (item.suffix == ".npz" and item.stem.isdecimal() and item.name not in names):
             item.unlink(missing_ok=True)
     return missing
 
