@@ -334,6 +334,49 @@ def plot_cooperation(result: BatchResult, *, ax=None) -> Figure:
     return fig
 
 
+# -- populations ------------------------------------------------------------------------------
+
+#: Distinct colours for up to 20 strategies (tab10, then ten more of other hues); past ten the
+#: lines are also dashed, so that no two strategies look alike.
+STRATEGY_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                    "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#6a3d9a", "#b15928", "#33a02c",
+                    "#fb9a99", "#a6cee3", "#fdbf6f", "#cab2d6", "#b2df8a", "#e31a1c"]
+
+
+def plot_ecological(cases: Mapping[str, pd.DataFrame], *, title: str = "Population shares over the generations") -> Figure:
+    """Ecological (replicator) dynamics, one panel per case, each strategy in the same
+    distinct colour in every panel and named once in a shared legend.
+
+    Parameters
+    ----------
+    cases : mapping from panel title to DataFrame
+        Shares per generation as returned by ``games.ecological`` (index ``generation``, one
+        column per strategy).
+    title : str
+        The figure's title.
+    """
+    if not cases:
+        raise ValueError("plot_ecological: expected at least one case")
+    names = list(dict.fromkeys(name for shares in cases.values() for name in shares.columns))
+    if len(names) > len(STRATEGY_COLOURS):
+        raise ValueError(f"plot_ecological: at most {len(STRATEGY_COLOURS)} strategies, got {len(names)}")
+    style = {name: (STRATEGY_COLOURS[k], "-" if k < 10 else "--") for k, name in enumerate(names)}
+    fig = Figure(figsize=(5.2 * len(cases) + 3.2, 4.6), layout="constrained")
+    axes = fig.subplots(1, len(cases), sharey=True, squeeze=False)[0]
+    for ax, (panel, shares) in zip(axes, cases.items()):
+        for name in shares.columns:
+            colour, line = style[name]
+            ax.plot(shares.index, shares[name], color=colour, linestyle=line, linewidth=2,
+                    label=str(name).replace("_", " "))
+        ax.set_ylim(-0.02, 1.02)
+        _percent_axis(ax.yaxis)
+        _finish(ax, panel, "Generation", "Share of the population" if ax is axes[0] else "")
+    handles = {h.get_label(): h for ax in axes for h in ax.get_lines()}
+    fig.legend(handles.values(), handles.keys(), loc="outside right center", fontsize=TICK, frameon=False)
+    fig.suptitle(title, fontsize=TITLE)
+    return fig
+
+
 # -- sweeps -----------------------------------------------------------------------------------
 
 def _varying(sweep: SweepResult) -> list[str]:
