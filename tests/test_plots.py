@@ -362,3 +362,24 @@ def test_a_match_shows_its_states_and_its_cooperation():
     cooperating = match.counts[:, :, 0].sum(axis=1) / (2 * match.n_runs)
     np.testing.assert_allclose((lines[0].get_ydata() + lines[1].get_ydata()) / 2, cooperating)
     assert small_texts(ax.figure) == []
+
+
+def test_ecological_dynamics_give_every_strategy_its_own_colour_in_every_panel():
+    import pandas as pd
+
+    from escalation_sim import games
+
+    names = list(games.STRATEGIES)
+    payoffs = np.random.default_rng(1).uniform(0.5, 5, size=(2, len(names), len(names)))
+    matrix, noisy = (pd.DataFrame(m, index=names, columns=names) for m in payoffs)
+    fig = plots.plot_ecological({"Without noise": games.ecological(matrix, generations=20),
+                                 "With noise": games.ecological(noisy, generations=20)}, title="Dynamics")
+    panels = [ax for ax in fig.axes if ax.get_lines()]
+    assert [ax.get_title() for ax in panels] == ["Without noise", "With noise"]
+    styles = [{line.get_label(): (line.get_color(), line.get_linestyle()) for line in ax.get_lines()} for ax in panels]
+    assert styles[0] == styles[1]  # a strategy looks the same in both panels
+    assert len(set(styles[0].values())) == len(names)  # and unlike any other
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [name.replace("_", " ") for name in names]
+    assert fig._suptitle.get_text() == "Dynamics"
+    assert small_texts(fig) == []
