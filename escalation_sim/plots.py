@@ -537,7 +537,7 @@ def plot_sensitivity(table: pd.DataFrame, *, measure: str = "war", scenario=None
     """Sobol' first- and total-order indices of one measure (a table from ``sensitivity``),
     two bars per parameter with their bootstrap intervals. ``scenario`` names the parameters'
     actors (by default the bundled scenario named in ``table.attrs``, if there is one)."""
-    fig, ax = _axes(ax)
+    fig, ax = _axes(ax, figsize=(10, 4.8))  # room for parameter names in words
     rows = table[table["measure"] == measure]
     if rows.empty:
         raise ValueError(f"plot_sensitivity: no measure {measure!r} (measures: {', '.join(table['measure'].unique())})")
@@ -551,6 +551,8 @@ def plot_sensitivity(table: pd.DataFrame, *, measure: str = "war", scenario=None
     ax.set_yticks(y, [parameter_label(k, scenario) for k in rows["parameter"]])
     ax.invert_yaxis()  # the table's first parameter on top, first order above total order
     ax.axvline(0, color="black", linewidth=0.8)
+    if ax.get_xlim()[1] > 1:  # a share of variance is at most 1: beyond is the estimators' scatter
+        ax.axvline(1, color="#878787", linewidth=1, linestyle=":", label="1 (all of the variance)")
     ax.legend(fontsize=TICK, frameon=False)
     name = f"P({measure})" if measure in OUTCOMES else f"the mean of {measure_label(measure, scenario).lower()}"
     a = table.attrs
