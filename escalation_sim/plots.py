@@ -89,7 +89,9 @@ def plot_outcomes(result: BatchResult, *, ax=None) -> Figure:
     table = _outcome_table(result)
     p = table["probability"].to_numpy()
     err = _errors(p, table["low"], table["high"])
-    bars = ax.bar(list(OUTCOMES), p, yerr=err, capsize=6, color=[COLOURS[o] for o in OUTCOMES])
+    bars = ax.bar(range(len(OUTCOMES)), p, yerr=err, capsize=6, color=[COLOURS[o] for o in OUTCOMES])
+    unit = _unit(result.scenario)
+    ax.set_xticks(range(len(OUTCOMES)), [*OUTCOMES[:-1], f"ongoing\n(still going on {unit} {result.n_steps - 1})"])
     ax.bar_label(bars, labels=[_percent(v) for v in p], padding=4, fontsize=TICK)
     ax.set_ylim(0, min(1.0, max(table["high"].max() * 1.15, 0.05)))
     _percent_axis(ax.yaxis)
@@ -119,8 +121,10 @@ def plot_survival(result: BatchResult, *, ax=None) -> Figure:
     _percent_axis(ax.yaxis)
     last = s.iloc[-1]
     unit = result.scenario.time.step_unit if result.scenario.time.step_length == 1 else "step"
-    ax.text(0.98, 0.95, f"by {unit} {result.n_steps - 1}: {_percent(last['survival'])}\n"
-            f"(95% interval {_percent(last['low'])} to {_percent(last['high'])})",
+    width = max(last["high"] - last["low"], 1e-9) * 100  # in percentage points: a quarter of it resolved
+    d = int(np.clip(np.ceil(-np.log10(width / 4)), 1, 6))
+    ax.text(0.98, 0.95, f"by {unit} {result.n_steps - 1}: {last['survival']:.{d}%}\n"
+            f"(95% interval {last['low']:.{d}%} to {last['high']:.{d}%})",
             transform=ax.transAxes, ha="right", va="top", fontsize=TICK)
     ax.legend(fontsize=TICK, frameon=False, loc="lower left")
     _finish(ax, f"Probability that no war has broken out yet\n{_subtitle(result)}",
@@ -277,7 +281,7 @@ def plot_comparison(results: Sequence[BatchResult] | Mapping[str, BatchResult], 
         bars = ax.bar(x + (k - (len(items) - 1) / 2) * width, p, width, yerr=err, capsize=4,
                       label=f"{label} ({result.n_runs:,} runs)", color=f"C{k}")
         ax.bar_label(bars, labels=[_percent(v) for v in p], padding=3, fontsize=TICK)
-    ax.set_xticks(x, list(OUTCOMES))
+    ax.set_xticks(x, [*OUTCOMES[:-1], "ongoing\n(still going at the horizon)"])
     ax.set_ylim(0, 1.1)
     _percent_axis(ax.yaxis)
     ax.legend(fontsize=TICK, frameon=False, loc="upper left")

@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # before pyplot: no display in tests
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
@@ -78,7 +79,8 @@ def test_outcomes_are_three_bars_with_their_percentages(result):
     ax = fig.axes[0]
     assert isinstance(fig, Figure)
     assert len(bars(ax)) == 3
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["war", "ceasefire", "ongoing"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["war", "ceasefire", "ongoing\n(still going on day 29)"]
+    assert [b.get_facecolor() for b in bars(ax)] == [to_rgba(plots.COLOURS[o]) for o in ("war", "ceasefire", "ongoing")]
     heights = [b.get_height() for b in bars(ax)]
     expected = result.summary().outcomes.set_index("outcome")["probability"]
     np.testing.assert_allclose(heights, expected[["war", "ceasefire", "ongoing"]])
@@ -383,3 +385,13 @@ def test_ecological_dynamics_give_every_strategy_its_own_colour_in_every_panel()
     assert legend == [name.replace("_", " ") for name in names]
     assert fig._suptitle.get_text() == "Dynamics"
     assert small_texts(fig) == []
+
+
+def test_the_survival_curve_writes_its_final_interval_with_enough_digits_to_tell_its_ends_apart():
+    many = simulate("us_iran_2020", 20_000, rng=3, n_steps=30)
+    ax = plots.plot_survival(many).axes[0]
+    (note,) = [t.get_text() for t in ax.texts if t.get_text().startswith("by day 29")]
+    low, high = note.split("interval ")[1].rstrip(")").split(" to ")
+    assert low != high
+    last = many.survival().iloc[-1]
+    assert float(low.rstrip("%")) / 100 == pytest.approx(last["low"], abs=1e-4)
