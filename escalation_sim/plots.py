@@ -394,7 +394,8 @@ def plot_sweep_heatmap(sweep: SweepResult, *, x: str | None = None, y: str | Non
     fig, ax = _axes(ax, figsize=(8, 5.5))
     x, y = _two_parameters(sweep, x, y)
     table = sweep.table.pivot_table(index=y, columns=x, values=f"p_{outcome}", aggfunc="mean")
-    image = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="Reds", vmin=0, vmax=1)
+    cmap = {"war": "Reds", "ceasefire": "Blues", "ongoing": "Greys"}[outcome]  # the outcome's colour, as in the bars
+    image = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap=cmap, vmin=0, vmax=1)
     for (i, j), p in np.ndenumerate(table.to_numpy()):
         ax.text(j, i, _percent(p), ha="center", va="center", fontsize=TICK,
                 color="white" if p > 0.6 else "black")
