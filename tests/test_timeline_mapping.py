@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from escalation_sim import Scenario, ScenarioError, load_scenario
 from escalation_sim.scenario.model import Level, Time
 from escalation_sim.timeline import cameo_goldstein, goldstein_of
-from escalation_sim.timeline.calendar import date_to_step, step_to_date
+from escalation_sim.timeline.calendar import date_to_step, dates_to_steps, step_to_date
 from escalation_sim.timeline.mapping import LevelMap, is_cameo
 
 # The twenty root values as issue 12 and the project's FACTS list them (GDELT's table).
@@ -103,5 +103,6 @@ def test_the_first_moment_of_a_step_falls_in_that_step(unit, length, step, start
     time = Time(n_steps=1000, step_length=length, step_unit=unit, start=start.isoformat())
     date = step_to_date(step, time)
     assert date_to_step(date, time) == step
+    assert dates_to_steps(pd.Series([date]), time).tolist() == [step]
     if unit not in ("month", "year"):  # the moment before belongs to the step before
         assert date_to_step(date - pd.Timedelta(seconds=1), time) == step - 1

@@ -68,6 +68,7 @@ def test_csv_several_acts_in_one_step_and_pair_keep_the_highest(record):
 
 @pytest.mark.parametrize("row, field, reason", [
     ("2019-13-45,KH,USA,verbal", "date", "'2019-13-45' is not a date (expected 2020-01-03)"),
+    ("2020-1-03,KH,USA,verbal", "date", "'2020-1-03' is not a date (expected 2020-01-03)"),
     ("2019-12-26,KH,USA,verbal", "date", "2019-12-26 (step -1) is outside the window (2019-12-27 to 2020-03-30, steps 0..94)"),
     ("2020-12-26,KH,USA,verbal", "date", "2020-12-26 (step 365) is outside the window"),
     ("2019-12-27,CHN,USA,verbal", "actor", "'CHN' is not an actor of scenario 'us_iran_2020_record'"),
@@ -279,3 +280,22 @@ def test_bundled_record_writes_and_reads_back_equal(tmp_path, record):
     tl = read_timeline(bundled_timeline("us_iran_2020_record"), record)
     tl.to_csv(tmp_path / "r.csv")
     assert read_timeline(tmp_path / "r.csv", record, window=tl.window).equals(tl)
+
+
+def test_gdelt1_malformed_lines_name_file_line_and_field(tmp_path, record):
+    rows = lines_of("us_iran_2020_record_gdelt1")
+    truncated = rows[:2] + ["\t".join(rows[2].split("\t")[:40])] + rows[3:]
+    path = write(tmp_path, "short.tsv", "\n".join(truncated) + "\n")
+    with pytest.raises(TimelineError, match=error_at(path, 3, "line") + "truncated line: 40 of 58 tab-separated fields"):
+        read_timeline(path, record, format="gdelt1")
+    path = write(tmp_path, "date.tsv", "\n".join(rows[:4] + [edit(rows[4], 1, "2019123")] + rows[5:]) + "\n")
+    with pytest.raises(TimelineError, match=error_at(path, 5, "SQLDATE") + "'2019123' is not a date"):
+        read_timeline(path, record, format="gdelt1")
+
+
+def test_icews_unknown_cameo_codes_are_named(tmp_path, record):
+    lines = open(bundled_timeline("us_iran_2020_record_icews")).read().splitlines()
+    lines[2] = edit(lines[2], 6, "999")
+    path = write(tmp_path, "bad.tab", "\n".join(lines) + "\n")
+    with pytest.raises(TimelineError, match=error_at(path, 3, "CAMEO Code") + "'999' is not a CAMEO event code"):
+        read_timeline(path, record, codes=ICEWS_CODES)

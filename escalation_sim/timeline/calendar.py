@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 _FIXED = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(weeks=1)}
@@ -44,6 +45,15 @@ def date_to_step(date: pd.Timestamp, time) -> int:
             months -= 1  # the month is not complete yet (a month from 31 January ends 28 or 29 February)
         elapsed = months / _MONTHS[unit]
     return math.floor(elapsed / time.step_length + 1e-9)
+
+
+def dates_to_steps(dates: pd.Series, time) -> pd.Series:
+    """``date_to_step`` over a Series of timestamps (vectorised for hours, days and weeks)."""
+    unit = calendar_unit(time)
+    if unit in _FIXED and len(dates):
+        elapsed = (dates - pd.Timestamp(time.start)) / _FIXED[unit]
+        return np.floor(elapsed / time.step_length + 1e-9)
+    return pd.Series([date_to_step(d, time) for d in dates], index=dates.index, dtype=float)
 
 
 def step_to_date(step: int, time) -> pd.Timestamp | None:

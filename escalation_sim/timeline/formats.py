@@ -108,8 +108,9 @@ def _malformed(table: pd.DataFrame, what: str) -> pd.Series:
 def _text(table: pd.DataFrame, sep: str) -> pd.Series:
     if not len(table):
         return pd.Series([], index=table.index, dtype=object)
-    table = table.drop(columns=[c for c in table if str(c).startswith(EXTRA)])
-    return table.fillna("").astype(str).agg(sep.join, axis=1).str.replace("\x00", "", regex=False)
+    table = table.drop(columns=[c for c in table if str(c).startswith(EXTRA)]).fillna("").astype(str)
+    joined = table.iloc[:, 0].str.cat([table[c] for c in table.columns[1:]], sep=sep)
+    return joined.str.replace("\x00", "", regex=False)
 
 
 def gdelt(path, version: int) -> Raw:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import formats
-from .calendar import calendar_unit, date_to_step, step_to_date, why_no_calendar
+from .calendar import calendar_unit, date_to_step, dates_to_steps, step_to_date, why_no_calendar
 from .errors import TimelineError
 from .mapping import LevelMap, actor_codes, goldstein_of, is_cameo
 from .model import SKIPPED_COLUMNS, Timeline
@@ -73,6 +73,13 @@ def read_timeline(path, scenario, *, format=None, codes=None, errors="raise", wi
                           window=window, path=file, skipped=skipped, where=file)
 
 
+_DATE_SHAPES = {
+    "ISO8601": r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?",
+    "%Y%m%d": r"\d{8}",
+    "%Y-%m-%d": r"\d{4}-\d{2}-\d{2}",
+}
+
+
 class _Rows:
     """The rows of one file on their way to events, with the first problem of each row."""
 
@@ -119,7 +126,9 @@ class _Rows:
     def _dates(self) -> pd.Series:
         text = self.t["date"]
         fmt = self.raw.date_format
-        dates = pd.to_datetime(text, format=fmt, errors="coerce")
+        # strptime takes "2019123" for %Y%m%d (as 3 December): check the shape first.
+        shaped = text.str.fullmatch(_DATE_SHAPES[fmt])
+        dates = pd.to_datetime(text.where(shaped), format=fmt, errors="coerce")
         example = "2020-01-03" if fmt == "ISO8601" else pd.Timestamp("2020-01-03").strftime(fmt)
         self.fail((text != "") & dates.isna(), self.fields["date"],
                   lambda r: [f"{d!r} is not a date (expected {example})" for d in r["date"]])
@@ -136,7 +145,7 @@ class _Rows:
         if from_date.any() and calendar_unit(time) is None:
             self.fail(from_date, self.fields["date"], why_no_calendar(time))
         elif from_date.any():
-            steps[from_date] = [date_to_step(d, time) for d in self.date[from_date]]
+            steps[from_date] = dates_to_steps(self.date[from_date], time)
         self.fail(steps.isna(), self.fields["date"], "missing: give a date or a step" if "step" in self.fields
                   else "missing date")
         return steps
@@ -167,18 +176,18 @@ class _Rows:
         self.fail((g_text != "") & (goldstein.isna() | (goldstein.abs() > 10)), self.fields.get("goldstein", "goldstein"),
                   lambda r: [f"{g!r} is not a Goldstein value (a number in [-10, 10])" for g in r["goldstein"]])
         named = t["level"] != ""
-        level[named] = _floats(lm.by_name(x) for x in t["level"][named])
+        level[named] = _each(t["level"][named], lm.by_name)
         self.fail(named & level.isna(), "level", lambda r: [
             f"{x!r} is not a level (known: {', '.join(lm.names)}, or 0..{len(lm.names) - 1})" for x in r["level"]])
         coded = ~named & (t["cameo"] != "")
         cameo_field = self.fields.get("cameo", "cameo")
-        self.fail(coded & ~t["cameo"].map(is_cameo), cameo_field,
+        self.fail(coded & ~_each(t["cameo"], is_cameo).astype(bool), cameo_field,
                   lambda r: [f"{c!r} is not a CAMEO event code (a root 01..20 and up to two more digits)" for c in r["cameo"]])
-        level[coded] = _floats(lm.by_cameo(c) for c in t["cameo"][coded])
-        table = t["cameo"].map(lambda c: goldstein_of(c) if c else None).astype(float)
+        level[coded] = _each(t["cameo"][coded], lm.by_cameo)
+        table = _each(t["cameo"], goldstein_of)
         goldstein = goldstein.fillna(table)
         by_value = ~named & level.isna() & goldstein.notna()
-        level[by_value] = _floats(lm.by_goldstein(g) for g in goldstein[by_value])
+        level[by_value] = _each(goldstein[by_value], lm.by_goldstein)
         self.fail(~named & level.isna() & ((t["cameo"] != "") | (g_text != "")), cameo_field,
                   "the ladder maps neither this CAMEO code nor Goldstein values (give its levels `cameo` or `goldstein`)")
         self.fail(level.isna(), "level", "missing: give a level, a CAMEO code or a Goldstein value")
@@ -208,8 +217,10 @@ class _Rows:
         return events, window
 
 
-def _floats(values) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
+def _each(values: pd.Series, fn) -> pd.Series:
+    """``fn`` of each value, computed once per distinct value (``None`` becomes NaN)."""
+    results = {v: fn(v) for v in values.unique()}
+    return values.map({v: np.nan if r is None else float(r) for v, r in results.items()}).astype(float)
 
 
 def _codes(file, scenario, codes) -> dict[str, str]:
