@@ -128,3 +128,56 @@ def test_what_the_exact_likelihood_cannot_take_is_a_clear_error():
         log_likelihood(scenario, observed, {"noise.execution": [0.1, 1.5]})
     with pytest.raises(es.ScenarioError, match="no such key"):
         log_likelihood(scenario, observed, {"actors.XX.control": [0.1]})
+
+
+# -- against the independent step of analysis/markov.py ------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from escalation_sim.analysis.markov import _Rules  # noqa: E402
+
+
+def small_scenario(rates):
+    """Three actors on a three-level ladder with every rule: a patron, its militia (control,
+    sparks), a rival that the patron's protection and attribution tie to the militia."""
+    perception, execution, attribution, control, spark, weight, ratio, generosity = rates
+    return es.Scenario.from_dict({
+        "schema_version": 1, "name": "small", "time": {"n_steps": 5},
+        "ladder": [{"name": n, "severity": s, "fatalities": 0} for n, s in
+                   (("quiet", 0), ("verbal", 1), ("strike", 2))],
+        "actors": {
+            "P": {"kind": "state", "protects": {"M": weight},
+                  "policy": {"family": "generous_tit_for_tat", "generosity": generosity}},
+            "M": {"kind": "militia", "patron": "P", "control": control,
+                  "spontaneous": {"probability": spark, "level": 2, "targets": ["R"]}, "policy": "tit_for_tat"},
+            "R": {"kind": "state", "policy": {"family": "proportional", "ratio": ratio}},
+        },
+        "noise": {"perception": perception, "execution": execution, "attribution": attribution},
+        "outcomes": {"war_level": None, "quiet_steps": None},
+    })
+
+
+@settings(max_examples=8, deadline=None)
+@given(rates=st.tuples(*[st.floats(0, 1)] * 6, st.floats(0, 2), st.floats(0, 1)),
+       prev=st.lists(st.integers(0, 2), min_size=6, max_size=6))
+def test_every_transition_equals_the_markov_chains_step(rates, prev):
+    """P(levels of step 1 | levels of step 0) for every one of the 3^6 next states, against
+    ``analysis.markov``'s step (written from docs/model.md apart from both the core and this)."""
+    scenario = small_scenario(rates)
+    rules = _Rules(scenario)
+    prev_vec = np.array(prev, dtype=np.int8)
+    chain = rules.step(prev_vec[None, :], t=1).toarray()[0]  # over ravel_multi_index(levels, (3,) * 6)
+    lik = Likelihood(scenario, np.zeros((2, 3, 3), dtype=np.int16))
+    index = {pair: k for k, pair in enumerate(rules.pairs)}
+    ids = scenario.actor_ids
+    order = [index[(ids[i], ids[j])] for i, j in lik.structure.pairs]  # our cell k is their pair order[k]
+    ours = np.empty(3 ** 6)
+    values = lik.values([[]]).expanded()
+    base = lik.transitions[0]
+    for code in range(3 ** 6):
+        x = np.array(np.unravel_index(code, (3,) * 6))[order]
+        lik.transitions[0] = (False, {}, prev_vec[order].astype(np.int64), x.astype(np.int64))
+        ours[code] = lik.transition_probability(values, 0)[0]
+    lik.transitions[0] = base
+    np.testing.assert_allclose(ours, chain[: 3 ** 6], atol=1e-12)
+    assert ours.sum() == pytest.approx(1.0)

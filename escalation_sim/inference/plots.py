@@ -18,6 +18,8 @@ POSTERIOR, HANDSET, MLE = "#4d4d4d", "#b2182b", "#2166ac"
 def _short(key: str) -> str:
     """``actors.USA.policy.ratio`` -> ``USA ratio``; ``noise.execution`` -> ``execution noise``."""
     parts = key.split(".")
+    if parts[0] == "actors" and parts[-2] == "spontaneous":
+        return f"{parts[1]} spark {parts[-1]}"
     if parts[0] == "actors":
         return f"{parts[1]} {parts[-1].replace('_', ' ')}"
     if parts[0] == "noise":
@@ -140,7 +142,7 @@ def fan_chart(predictive, observed, scenario, *, pairs=None, steps=None) -> Figu
             ax.spines[side].set_visible(False)
     for ax in axes[len(pairs):]:
         ax.set_visible(False)
-    for ax in axes[-cols:]:
+    for ax in axes[: len(pairs)][-cols:]:
         ax.set_xlabel(_step_label(scenario), fontsize=LABEL)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4, fontsize=TICK,
                frameon=False)
