@@ -31,7 +31,9 @@ def assert_replays(model: EscalationModel, result, levels: np.ndarray) -> None:
     measures = model.measures()
     for key in COUNTS:
         assert measures[key] == row[key], f"run {run}: {key}"
-    for key in (k for k in measures if k.startswith(("harm_", "payoff_"))):
+    for key in ("peak_after_script", "threshold_step"):
+        assert measures[key] == row[key], f"run {run}: {key}"
+    for key in (k for k in measures if k.startswith(("harm_", "payoff_", "escalation_"))):
         assert measures[key] == pytest.approx(float(row[key]), rel=1e-6, abs=1e-4), f"run {run}: {key}"
 
 

@@ -127,14 +127,15 @@ class EscalationModel(mesa.Model):
             raise RuntimeError(f"run {self.run} has ended at step {self.t}: it has no more steps")
         t = self.t = self.t + 1
         plan, words = self.plan, self._words.next()
-        stimulus, misread = perceive(plan, self._prev, words)
+        blamed = np.zeros(self._prev.shape, dtype=bool)
+        stimulus, misread = perceive(plan, self._prev, words, blamed)
         intended = np.empty_like(self._prev)
         for agent in self._actors:  # simultaneous: each writes its own cells only
             agent.decide(t, self._prev, stimulus, words, intended)
         self._intended[t] = intended[:, 0]
         why = np.empty_like(intended)
         meant = np.empty_like(intended) if remembers(plan) else None
-        executed = act(plan, t, intended, misread, words, why, meant)
+        executed = act(plan, t, intended, misread, words, why, meant, blamed)
         if meant is not None:
             for agent in self._actors:
                 agent.remember(meant)
@@ -197,7 +198,8 @@ class EscalationModel(mesa.Model):
 
     def measures(self) -> dict:
         """The run's measures, keyed like a row of ``BatchResult.runs``: run, outcome,
-        end_step, peak_level, peak_step, hostile_steps, retaliations, fatalities, and per
+        end_step, peak_level, peak_step, hostile_steps, retaliations, fatalities, the escalation
+        measures (peak_after_script, threshold_step, escalation_velocity, escalation_score), and per
         actor ``harm_inflicted_<id>``, ``harm_received_<id>``, ``payoff_<id>`` (float32 values,
         as the batch stores them).
 
@@ -210,6 +212,7 @@ class EscalationModel(mesa.Model):
         out = {"run": self.run, "outcome": self.outcome}
         out.update({k: int(getattr(self._tally, k)) for k in COUNTS})
         out["fatalities"] = self.fatalities
+        out.update(self._tally.escalation())
         for key, totals in zip(AGENT_MEASURES[:3], self._totals):  # harm and payoff, per actor
             out.update({f"{key}_{a}": float(np.float32(v)) for a, v in zip(self.scenario.actor_ids, totals)})
         return out

@@ -100,10 +100,13 @@ def _reason(model, row, names, level_names) -> str:
         patron = model.scenario.actor(row.actor).patron
         return f"held back by {names.get(patron, patron)}; it meant {meant}"
     if row.why == WHY[ACCIDENT]:
-        return f"an accident; it meant {meant}"
+        return f"an accident (execution noise); it meant {meant}"
     if row.why == WHY[MISPERCEIVED]:
-        return f"after misreading {names[row.target]}"
-    return {"scripted": "as scripted", "spontaneous": "on its own"}[row.why]
+        return f"after misreading {names[row.target]}: noise"
+    if row.why == "attributed":
+        militias = [a.name for a in model.scenario.actors if a.patron == row.target]
+        return f"blaming {names[row.target]} for an act of {' or '.join(militias)}"
+    return {"scripted": "as scripted", "spontaneous": "on its own: a spark"}[row.why]
 
 
 def _quiet(model, first: int, last: int) -> str:
@@ -119,7 +122,8 @@ def _ending(model) -> str:
     if outcome == "war":
         return f"{when(model, end)}: war"
     if outcome == "ceasefire":
-        return f"{when(model, end)}: ceasefire, after {_span(model, model.plan.quiet_steps)} of quiet"
+        quiet = "quiet" if not model.plan.quiet_level else f"acts at most {model.scenario.level_names()[model.plan.quiet_level]}"
+        return f"{when(model, end)}: ceasefire, after {_span(model, model.plan.quiet_steps)} of {quiet}"
     return f"{when(model, end)}: the horizon, with the crisis still ongoing"
 
 

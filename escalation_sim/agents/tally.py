@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.engine import step_outcome
+from ..core.engine import Curve, step_outcome
 from ..core.plan import CEASEFIRE, ONGOING, WAR, Plan
 
 
@@ -33,6 +33,7 @@ class RunTally:
         self._quiet_run = np.zeros(1, dtype=np.int32)
         # Steps each cell spent at each hostile level: [level - 1][pair], as the engine counts.
         self.occupancy = np.zeros((plan.top, plan.n_pairs), dtype=np.int64)
+        self.curve = Curve(plan, 1)  # the escalation measures, by the engine's own code
 
     def add(self, t: int, levels: list[int], stimulus: list[int]) -> None:
         """Count step ``t``: the executed ``levels`` and the ``stimulus`` of every pair (lists,
@@ -45,7 +46,14 @@ class RunTally:
             if level:
                 self.occupancy[level - 1, pair] += 1
                 self.retaliations += stimulus[pair] > 0
+        self.curve.add(t, np.array([top], dtype=np.int8), np.array([not self.ended]))
         self._outcomes(t, top)
+
+    def escalation(self) -> dict:
+        """The escalation measures of the run (``core.engine.ESCALATION_COLUMNS``), as Python
+        numbers (float32 values as floats)."""
+        cols = self.curve.result(np.array([self.end_step]), self.occupancy[:, :, None])
+        return {k: v[0].item() for k, v in cols.items()}
 
     def _outcomes(self, t: int, top: int) -> None:
         war, calm = step_outcome(self.plan, t, np.array([top]), np.array([not self.ended]),

@@ -15,6 +15,8 @@ from ..core.plan import OUTCOMES
 from ..scenario import Scenario, load_scenario
 
 MEASURES = ("end_step", "peak_level", "peak_step", "hostile_steps", "retaliations", "fatalities")
+#: Escalation measures (docs/model.md), after MEASURES in ``runs``; results saved before them lack them.
+ESCALATION_MEASURES = ("peak_after_script", "threshold_step", "escalation_velocity", "escalation_score")
 PER_ACTOR = ("harm_inflicted", "harm_received", "payoff")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -128,7 +130,18 @@ class BatchResult:
 
     def measure_names(self) -> list[str]:
         """Names of the numeric per-run columns, in the order of ``runs``."""
-        return [*MEASURES, *(f"{key}_{a}" for key in PER_ACTOR for a in self.scenario.actor_ids)]
+        return [*MEASURES, *self._escalation_measures(),
+                *(f"{key}_{a}" for key in PER_ACTOR for a in self.scenario.actor_ids)]
+
+    def _escalation_measures(self) -> list[str]:
+        if self._runs is not None:
+            return [m for m in ESCALATION_MEASURES if m in self._runs]
+        if self._frame is not None:
+            return [m for m in ESCALATION_MEASURES if m in self._frame]
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(self._runs_file).names
+        return [m for m in ESCALATION_MEASURES if m in names]
 
     def column(self, name: str) -> np.ndarray:
         """One per-run column as a NumPy array, shape ``(n_runs,)``, without building ``runs``.
@@ -334,6 +347,7 @@ def runs_frame(runs: dict, actor_ids, first_run: int = 0) -> pd.DataFrame:
     columns = {"run": np.arange(first_run, first_run + n, dtype=np.int64),
                "outcome": pd.Categorical.from_codes(runs["outcome"], categories=list(OUTCOMES))}
     columns.update({k: runs[k] for k in MEASURES})
+    columns.update({k: runs[k] for k in ESCALATION_MEASURES if k in runs})
     for key in PER_ACTOR:
         for k, actor in enumerate(actor_ids):
             columns[f"{key}_{actor}"] = runs[key][k]

@@ -26,6 +26,49 @@ RUN_COLUMNS = {
     "retaliations": np.int64,  # up to n_steps x n_pairs: past int32 at the largest scenarios
     "fatalities": np.int64,  # Poisson counts of up to about 1e16 (docs/scenario-format.md)
 }
+#: The escalation measures (docs/model.md, "Escalation measures"), computed from each run's
+#: highest level per step and from its acts per level, so they cost the step loop a few
+#: operations on arrays of one value per run.
+ESCALATION_COLUMNS = {
+    "peak_after_script": np.int8,  # highest level after the last scripted step
+    "threshold_step": np.int32,  # first step at or above outcomes.threshold_level, -1: never
+    "escalation_velocity": np.float32,  # mean change of the highest level per step
+    "escalation_score": np.float32,  # Rivera et al. (2024) class weights summed over acts
+}
+RUN_COLUMNS.update(ESCALATION_COLUMNS)
+
+#: Rivera et al. (FAccT 2024) class weights: status quo, posturing, non-violent escalation,
+#: violent escalation, and (the top class, nuclear there) the ladder's war.
+RIVERA_WEIGHTS = {"status_quo": 0.0, "posturing": 4.0, "non_violent": 12.0, "violent": 28.0, "top": 60.0}
+
+
+def rivera_classes(severity, fatalities, war_level) -> list[str]:
+    """Each level's Rivera et al. class, by severity: 0 is the status quo; a level at or above
+    the war level (or the top rung without one) is the top class; a level with expected
+    fatalities is violent escalation; of the rest, the lowest hostile rung is posturing and the
+    others non-violent escalation. On the default ladder: quiet 0, verbal 4, coercive and
+    harassment 12, lethal_proxy to direct_strike 28, war 60."""
+    n = len(severity)
+    top = n - 1 if war_level is None else war_level
+    out = []
+    for k in range(n):
+        if k == 0:
+            out.append("status_quo")
+        elif k >= top and n > 2:
+            out.append("top")
+        elif fatalities[k] > 0:
+            out.append("violent")
+        elif k == 1:
+            out.append("posturing")
+        else:
+            out.append("non_violent")
+    return out
+
+
+def rivera_weights(plan) -> np.ndarray:
+    """Per level, the Rivera et al. weight of its class (``rivera_classes``), float64."""
+    classes = rivera_classes(plan.severity, plan.fatalities, plan.war_level)
+    return np.array([RIVERA_WEIGHTS[c] for c in classes])
 
 
 def step_outcome(plan: Plan, t: int, top: np.ndarray, active: np.ndarray, started: np.ndarray,
@@ -119,6 +162,55 @@ def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: i
     return tally.result(words)
 
 
+class Curve:
+    """The escalation measures of ``ESCALATION_COLUMNS`` for a set of runs, from each step's
+    highest executed level per run (``top``); the engine and the Mesa tally both use it."""
+
+    def __init__(self, plan: Plan, n_runs: int):
+        self.plan = plan
+        self.first_top = np.zeros(n_runs, dtype=np.int8)
+        self.last_top = np.zeros(n_runs, dtype=np.int8)
+        self.after = np.zeros(n_runs, dtype=np.int8)
+        self.reached = np.full(n_runs, -1, dtype=np.int32)
+        self.threshold = threshold_level(plan)
+        self.unreached = True
+
+    def add(self, t: int, top: np.ndarray, active: np.ndarray) -> None:
+        """Step ``t``: ``top`` (int8, ``(n_runs,)``) of the runs ``active`` before this step's
+        outcomes (an ended run's levels are 0 from the next step on)."""
+        if t == 0:
+            self.first_top[...] = top
+        np.copyto(self.last_top, top, where=active)
+        if t > self.plan.last_event_step:
+            np.maximum(self.after, top, out=self.after)
+        if self.unreached:
+            new = (top >= self.threshold) & (self.reached < 0)
+            if new.any():
+                self.reached[new] = t
+                self.unreached = bool((self.reached < 0).any())
+
+    def result(self, end_step: np.ndarray, occupancy: np.ndarray) -> dict:
+        """The columns, given each run's end step and its acts per hostile level and cell
+        (``occupancy``, shape ``(n_levels - 1, n_pairs, n_runs)``)."""
+        change = self.last_top.astype(np.float64) - self.first_top
+        velocity = np.divide(change, end_step, out=np.zeros(len(change)), where=end_step > 0)
+        acts = occupancy.sum(axis=1, dtype=np.float64)  # (n_levels - 1, n_runs)
+        score = rivera_weights(self.plan)[1:] @ acts
+        return {"peak_after_script": self.after.copy(), "threshold_step": self.reached.copy(),
+                "escalation_velocity": velocity.astype(np.float32), "escalation_score": score.astype(np.float32)}
+
+
+def threshold_level(plan: Plan) -> int:
+    """``outcomes.threshold_level``, or by default the rung below the war level (the top rung
+    without a war level, and on two levels)."""
+    chosen = plan.scenario.outcomes.threshold_level
+    if chosen is not None:
+        return chosen
+    if plan.war_level is None or plan.war_level <= 1:
+        return plan.top
+    return plan.war_level - 1
+
+
 class _Tally:
     """Streams a chunk's measures: per-run counters and per-step level counts.
 
@@ -167,6 +259,7 @@ class _Tally:
         self.absorbed = np.zeros((n_steps + 1, P, L1), dtype=np.int64)
         self.pair_offset = (np.arange(P) * L1)[:, None]
         self.levels = np.zeros((n_steps, P, n_runs), dtype=np.int8) if trajectories else None
+        self.curve = Curve(plan, n_runs)
 
     def add(self, t: int, executed: np.ndarray, stimulus: np.ndarray) -> None:
         if self.levels is not None:
@@ -193,8 +286,9 @@ class _Tally:
         np.add(self.recent_answered, answered.view(np.uint8), out=self.recent_answered)
         if self.gain is not None:
             self._add_gain(executed)
+        top = executed.max(axis=0)
+        self.curve.add(t, top, self.active)
         if self.has_outcomes or not (self.all_at_top and self.two_players):
-            top = executed.max(axis=0)
             if not self.two_players:
                 np.add(self.recent_hostile, (top > 0).view(np.uint8), out=self.recent_hostile)
             if not self.all_at_top:
@@ -287,6 +381,7 @@ class _Tally:
         counts = self.counts + absorbed
         counts[:, :, 0] -= absorbed.sum(axis=2)
         runs["counts"] = counts
+        runs.update(self.curve.result(runs["end_step"], self.occupancy))
         if self.levels is not None:
             runs["levels"] = self.levels
         return runs

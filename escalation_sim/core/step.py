@@ -12,6 +12,8 @@ from .plan import Plan
 # What made an act: recorded per cell by ``advance(..., why=...)`` for the Mesa model's story.
 DECIDED, SCRIPTED, ACCIDENT, MISPERCEIVED, SPONTANEOUS, CONTROLLED = 0, 1, 2, 3, 4, 5
 WHY = ("decided", "scripted", "accident", "misperceived", "spontaneous", "restrained")
+ATTRIBUTED = 6  # an answer to a patron for its militia's act (attribution)
+WHY += ("attributed",)
 
 
 #: Below this limit (a probability of about 2%) moving only the hit cells is faster than
@@ -86,11 +88,13 @@ def remembers(plan: Plan) -> bool:
     return any(hasattr(group.kernel, "remember") for group in plan.groups)
 
 
-def perceive(plan: Plan, prev: np.ndarray, words: StepWords):
+def perceive(plan: Plan, prev: np.ndarray, words: StepWords, blamed=None):
     """Steps 1 and 2: what each actor perceives of each other's last act, and its stimulus.
 
     Returns the stimulus (int8, shape ``(n_pairs, n_runs)``, cell ``(i, j)`` is what ``i``
     reacts to from ``j``) and which cells were misread (bool, or ``None`` without noise).
+    ``blamed`` (bool, the stimulus's shape), when given, is filled with the cells whose
+    perceived level attribution raised (a patron blamed for its militia's act).
     """
     perceived = prev.take(plan.reverse, axis=0)
     misread = None
@@ -100,8 +104,11 @@ def perceive(plan: Plan, prev: np.ndarray, words: StepWords):
         misread = off_by_one(perceived, words, plan.perception_draws, plan.perception, plan.top)
     if plan.attribution is not None:
         relation, limit = plan.attribution
-        blamed = perceived[relation.src] * words.below(plan.attribution_draws, limit)
-        raise_to(perceived, relation, blamed)
+        before = perceived[relation.dst] if blamed is not None else None
+        raise_to(perceived, relation, perceived[relation.src] * words.below(plan.attribution_draws, limit))
+        if blamed is not None:  # for the story: which stimuli the militia's act raised
+            blamed[...] = False
+            blamed[relation.dst] |= perceived[relation.dst] > before
     if plan.protection is not None:
         relation, rises = plan.protection
         attacks = prev[relation.src]
@@ -144,7 +151,7 @@ def policy_words(plan: Plan, group, words: StepWords):
 
 
 def act(plan: Plan, t: int, intended: np.ndarray, misread, words: StepWords, why=None,
-        meant=None) -> np.ndarray:
+        meant=None, blamed=None) -> np.ndarray:
     """Steps 4 to 6, in place on ``intended``: militia control, spontaneous attacks, execution
     noise, scripted events. Returns the executed levels.
 
@@ -153,6 +160,8 @@ def act(plan: Plan, t: int, intended: np.ndarray, misread, words: StepWords, why
     level. An executed level above it is an accident (MODEL.md, contrite tit-for-tat)."""
     if why is not None:
         why[...] = DECIDED
+        if blamed is not None:
+            why[blamed & (intended > 0)] = ATTRIBUTED
         if misread is not None:
             why[misread & (intended > 0)] = MISPERCEIVED
     if plan.control is not None:

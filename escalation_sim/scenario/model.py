@@ -207,11 +207,15 @@ class Outcomes:
     quiet_steps: int | None
     #: The highest level that counts as quiet for a ceasefire (words and votes may go on).
     quiet_level: int = 0
+    #: The level whose first step ``threshold_step`` reports; ``None``: the rung below war.
+    threshold_level: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {"war_level": self.war_level, "quiet_steps": self.quiet_steps}
         if self.quiet_level:
             out["quiet_level"] = self.quiet_level
+        if self.threshold_level is not None:
+            out["threshold_level"] = self.threshold_level
         return out
 
 

@@ -668,13 +668,14 @@ def _event(r, k, item, ids, known, horizon, level) -> Event:
 
 
 def _outcomes(r, value, ladder, level) -> Outcomes:
-    m = r.mapping(value, "outcomes", ("war_level", "quiet_steps", "quiet_level"))
+    m = r.mapping(value, "outcomes", ("war_level", "quiet_steps", "quiet_level", "threshold_level"))
     war = m.get("war_level", len(ladder) - 1 if len(ladder) > 2 else None)
     quiet = m.get("quiet_steps", 14 if len(ladder) > 2 else None)
     out = Outcomes(
         war_level=None if war is None else level(war, "outcomes.war_level", low=1),
         quiet_steps=None if quiet is None else r.integer(quiet, "outcomes.quiet_steps", low=1, high=MAX_STEPS),
         quiet_level=level(m.get("quiet_level", 0), "outcomes.quiet_level"),
+        threshold_level=None if m.get("threshold_level") is None else level(m["threshold_level"], "outcomes.threshold_level", low=1),
     )
     if out.war_level is not None and out.quiet_level >= out.war_level:
         r.fail("outcomes.quiet_level", f"level {out.quiet_level} is not below the war level {out.war_level}: "
