@@ -86,11 +86,30 @@ def test_us_iran_2020_says_where_the_record_differs_on_every_scripted_event():
         assert notes[f"events.{k}"].source and notes[f"events.{k}"].note
 
 
-def test_the_record_has_the_same_actors_and_noise_as_the_document():
+#: The seed scenario's values fitted to the document's story; the record keeps them hand-set.
+FITTED = ("actors.USA.policy.ratio", "actors.IRN.policy.generosity", "actors.KH.control",
+          "actors.KH.spontaneous.probability", "noise.execution")
+
+
+def test_the_record_has_the_same_actors_and_noise_as_the_document_but_its_fitted_values():
+    from escalation_sim.inference.fit import scenario_values
+
     story, record = load_scenario("us_iran_2020"), load_scenario("us_iran_2020_record")
-    assert record.actors == story.actors
-    assert record.noise == story.noise
-    assert record.ladder == story.ladder
+    fitted = with_overrides(record, scenario_values(story, FITTED))
+    assert fitted.actors == story.actors
+    assert fitted.noise == story.noise
+    assert record.ladder == story.ladder and record.allies == story.allies
+    assert scenario_values(record, FITTED) != scenario_values(story, FITTED)
+
+
+def test_each_fitted_value_keeps_its_hand_set_value_interval_and_command_in_a_note():
+    for name in ("us_iran_2020", "us_iran_2020_fitted"):
+        text = load_scenario(name).to_dict()
+        notes = [text["actors"]["USA"]["policy"]["note"], text["actors"]["IRN"]["policy"]["note"],
+                 text["actors"]["KH"]["note"], text["actors"]["KH"]["spontaneous"]["note"], text["noise"]["note"]]
+        for note in notes:
+            assert "posterior median" in note and "95% interval" in note and "hand-set" in note
+            assert "python docs/fitting/seed_fit.py" in note
 
 
 def test_every_event_of_the_record_is_dated_by_its_step():
@@ -342,10 +361,11 @@ def test_scenario_error_is_a_value_error():
 
 def test_an_override_replaces_a_policy_parameter_and_leaves_the_original_alone():
     scenario = load_scenario("us_iran_2020")
+    before = (scenario.actor("USA").policy.ratio, scenario.noise.execution)
     changed = with_overrides(scenario, {"actors.USA.policy.ratio": 1.5, "noise.execution": 0.1})
     assert changed.actor("USA").policy.ratio == 1.5
     assert changed.noise.execution == 0.1
-    assert scenario.actor("USA").policy.ratio == 1.0
+    assert (scenario.actor("USA").policy.ratio, scenario.noise.execution) == before != (1.5, 0.1)
     assert changed.hash() != scenario.hash()
 
 
