@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._rng import RngLike
 from ..policies import Policy, make_policy
-from .match import game_rstp
+from .match import game_rstp, match_turns
 from .stage import StageGame
 from .many_matches import play_many
 from .tournament import TournamentResult, _matrix, _ranking
@@ -42,6 +42,8 @@ ENTRIES: dict[str, tuple[str, int, Any, str]] = {
     "random": ("RANDOM", 276, "random", "Random"),
 }
 
+#: Turns of a match in the published tournament.
+PUBLISHED_TURNS = 200
 #: The published ranking: entry -> mean score per 200-move match (Axelrod 1980, table 2).
 PUBLISHED_SCORES: dict[str, int] = {name: entry[1] for name, entry in ENTRIES.items()}
 
@@ -69,19 +71,23 @@ def first_tournament_entries(*, turns: int | None = 200, game: StageGame | tuple
     return out
 
 
-def first_tournament(*, turns: int = 200, repetitions: int = 5, noise: float = 0.0, prob_end: float = 0.0,
-                     rng: RngLike = None, game: StageGame | tuple | None = None) -> TournamentResult:
-    """Replay Axelrod's first tournament on the core: the fifteen entries in a round robin with
-    self-play, ``repetitions`` matches of ``turns`` turns per pair (200 and 5 as published).
+def first_tournament(*, turns: int | None = None, repetitions: int = 5, noise: float = 0.0,
+                     prob_end: float = 0.0, rng: RngLike = None,
+                     game: StageGame | tuple | None = None) -> TournamentResult:
+    """Replay Axelrod's first tournament: the fifteen entries in a round robin with self-play,
+    ``repetitions`` matches of ``turns`` turns per pair (200 and 5 as published), every match
+    played at once on the policies' kernels (``round_robin``).
 
     Parameters
     ----------
-    turns, repetitions : int
+    turns : int, optional
+        Turns of a match (200 by default), or the cap on them with ``prob_end`` (by default then
+        one that a match passes with probability below 1e-9; see ``match_turns``).
+    repetitions : int
     noise : float
         Execution noise (0 in the published tournament).
     prob_end : float in [0, 1)
-        Random match lengths instead (``turns`` then caps them, and the entries are not told
-        the length).
+        Random match lengths instead; the entries are then not told the length.
     rng : None, int, SeedSequence or Generator
     game : StageGame or (R, S, T, P), optional
 
@@ -89,15 +95,16 @@ def first_tournament(*, turns: int = 200, repetitions: int = 5, noise: float = 0
     -------
     TournamentResult
         As ``tournament``, with two more columns in ``ranking``: ``per_match``, the mean score
-        per match of ``turns`` turns over all fifteen opponents, twin included (the published
-        measure), and ``published``, the score in Axelrod (1980).
+        per turn over all fifteen opponents, twin included, times 200 (the published measure,
+        the mean score of a 200-turn match), and ``published``, the score in Axelrod (1980).
     """
+    turns = match_turns(turns, prob_end)
     entries = first_tournament_entries(turns=None if prob_end else turns, game=game)
     result = round_robin(entries, turns=turns, repetitions=repetitions, noise=noise, rng=rng,
                          game=game, prob_end=prob_end)
     ranking = result.ranking.copy()
     # The published score: mean total over the fifteen matches, the twin's included.
-    per_match = result.matrix.mean(axis=1) * turns
+    per_match = result.matrix.mean(axis=1) * PUBLISHED_TURNS
     ranking["per_match"] = ranking["strategy"].map(per_match)
     ranking["published"] = ranking["strategy"].map(PUBLISHED_SCORES)
     return TournamentResult(ranking, result.matrix, result.matches)
