@@ -103,7 +103,7 @@ class BatchResult:
         single column, which is all that ``summary``, ``survival`` and the plots need.
         """
         if self._frame is None and self._runs is None:
-            self._frame = pd.read_parquet(self._runs_file)
+            self._frame = _damaged_as_result_error(self._runs_file, pd.read_parquet, self._runs_file)
         if self._frame is None:
             self._frame = runs_frame(self._runs, self.scenario.actor_ids)
         return self._frame
@@ -177,6 +177,77 @@ class BatchResult:
         end = int(self.column("end_step")[run]) + 1
         return trajectory_frame(self._levels[:end, :, run], self.pairs, self.scenario.actor_ids)
 
+    # -- two players on two levels ---------------------------------------------------------
+    @property
+    def is_match(self) -> bool:
+        """Whether the batch is a match of the iterated prisoner's dilemma: two actors on a
+        two-level ladder (0 = cooperate, 1 = defect), as in ``ipd_noise`` and ``echo_generosity``."""
+        return len(self.scenario.actors) == 2 and len(self.scenario.ladder) == 2
+
+    def state_counts(self) -> np.ndarray:
+        """Number of turns of each run spent in CC, CD, DC and DD (the first actor's act first).
+
+        Derived from per-run columns: on two levels a defection inflicts the severity of level 1,
+        so harm inflicted counts a player's defections, and a hostile step is one in which at
+        least one player defected.
+
+        Returns
+        -------
+        ndarray of int64, shape (n_runs, 4)
+            Each row sums to the run's number of turns (``end_step + 1``).
+
+        Raises
+        ------
+        ValueError
+            If the batch is not a match (``is_match``).
+        """
+        if not self.is_match:
+            raise ValueError(f"{self.scenario.name}: state counts need two actors on a two-level ladder, "
+                             f"not {len(self.scenario.actors)} actors on {len(self.scenario.ladder)} levels")
+        a, b = self.scenario.actor_ids
+        severity = self.scenario.ladder[1].severity
+        turns = self.column("end_step").astype(np.int64) + 1
+        hostile = self.column("hostile_steps").astype(np.int64)
+        da = np.rint(self.column(f"harm_inflicted_{a}") / severity).astype(np.int64)
+        db = np.rint(self.column(f"harm_inflicted_{b}") / severity).astype(np.int64)
+        dd = da + db - hostile
+        return np.column_stack([turns - hostile, db - dd, da - dd, dd])
+
+    def match_summary(self) -> pd.DataFrame:
+        """What a match is about, per turn: the cooperation rate, the shares of CC, CD, DC and
+        DD, and each player's mean payoff per turn, with 95% intervals.
+
+        Each run counts once: the value is the mean over runs of the run's share (or payoff per
+        turn), its standard error the runs' standard deviation over sqrt(n_runs), and the
+        interval the mean +- 1.96 standard errors.
+
+        Returns
+        -------
+        DataFrame
+            Index ``quantity``: ``cooperation``, ``CC``, ``CD``, ``DC``, ``DD``,
+            ``payoff_<id>`` for each actor; columns ``mean``, ``se``, ``low``, ``high``.
+
+        Raises
+        ------
+        ValueError
+            If the batch is not a match (``is_match``).
+        """
+        counts = self.state_counts()
+        turns = counts.sum(axis=1, keepdims=True)
+        shares = counts / turns
+        ids = self.scenario.actor_ids
+        per_run = {"cooperation": shares[:, 0] + (shares[:, 1] + shares[:, 2]) / 2,
+                   **{state: shares[:, k] for k, state in enumerate(("CC", "CD", "DC", "DD"))},
+                   **{f"payoff_{a}": self.column(f"payoff_{a}") / turns[:, 0] for a in ids}}
+        rows = {}
+        for name, values in per_run.items():
+            mean = float(values.mean())
+            se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+            rows[name] = (mean, se, mean - 1.959963984540054 * se, mean + 1.959963984540054 * se)
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "se", "low", "high"])
+        table.index.name = "quantity"
+        return table
+
     # -- files -------------------------------------------------------------------------------
     def save(self, folder) -> Path:
         """Write ``runs.parquet``, ``counts.parquet``, ``metadata.json``, ``scenario.yaml``
@@ -198,7 +269,26 @@ class BatchResult:
             np.save(folder / "levels.npy", self._levels)
 
 
+def _damaged_as_result_error(path: Path, read, *args):
+    """``read(*args)``; a damaged file shows as ``ResultError`` naming it, whenever it is read
+    (the per-run table is read lazily, after ``load_result`` has returned)."""
+    import pyarrow as pa
+
+    try:
+        return read(*args)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        if isinstance(exc, ResultError):
+            raise
+        raise ResultError(f"{path}: unreadable ({str(exc)[:200]})") from None
+
+
 def _read_column(path: Path, name: str) -> np.ndarray:
+    """One column of a runs Parquet file (read row group by row group; see ``_column``); a
+    damaged file raises ``ResultError`` naming it."""
+    return _damaged_as_result_error(path, _column, path, name)
+
+
+def _column(path: Path, name: str) -> np.ndarray:
     """One column of a runs Parquet file, read row group by row group into one array, so that
     memory holds the column and a single row group; ``outcome`` comes as its codes."""
     import pyarrow.parquet as pq

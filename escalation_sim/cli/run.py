@@ -206,7 +206,29 @@ def format_result(result) -> str:
               f"scenario {scenario.name} (hash {meta['scenario_hash']}): {result.n_runs:,} runs of "
               f"{result.n_steps} steps ({unit}), seed {meta['seed']['entropy']}"]
     levels = "levels: " + ", ".join(f"{k} {name}" for k, name in enumerate(scenario.level_names()))
+    if result.is_match:  # two players on two levels: no war and no ceasefire, a game's numbers instead
+        return "\n".join([*header, "", _match_table(result), "", levels])
     return "\n".join([*header, "", _outcome_table(summary), "", _measure_table(summary, scenario), "", levels])
+
+
+def _match_table(result) -> str:
+    """Cooperation rate, shares of CC/CD/DC/DD and payoffs per turn, with 95% intervals."""
+    table, (a, b) = result.match_summary(), result.scenario.actor_ids
+    name = {k: result.scenario.actor(k).name for k in (a, b)}
+    words = {"cooperation": "cooperation rate",
+             "CC": "both cooperate (CC)", "CD": f"only {name[b]} defects (CD)",
+             "DC": f"only {name[a]} defects (DC)", "DD": "both defect (DD)",
+             f"payoff_{a}": f"payoff per turn, {name[a]}", f"payoff_{b}": f"payoff per turn, {name[b]}"}
+    width = max(len(w) for w in words.values()) + 2
+    rows = [f"{'per turn, mean over runs':<{width}} {'mean':>8}   95% interval"]
+    for key, label in words.items():
+        r = table.loc[key]
+        if key.startswith("payoff_"):
+            cells = (f"{r['mean']:.3f}", f"{r['low']:.3f} - {r['high']:.3f}")
+        else:
+            cells = (percent(r["mean"]), f"{percent(r['low'])} - {percent(r['high'])}")
+        rows.append(f"{label:<{width}} {cells[0]:>8}   {cells[1]}")
+    return "\n".join(rows)
 
 
 def _outcome_table(summary) -> str:

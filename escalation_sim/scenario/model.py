@@ -52,7 +52,9 @@ class Actor:
     """A state or a militia, with its retaliation policies.
 
     ``policy`` applies toward every other actor except those named in ``policy_toward``
-    (pairs ``(target, policy)``). ``protects`` holds pairs ``(actor, weight)``.
+    (pairs ``(target, policy)``). ``protects`` holds pairs ``(actor, weight)``. ``codes`` are
+    the actor's codes in event data (CAMEO actor codes such as ``USAGOV``, or ICEWS names), for
+    reading timelines.
     """
 
     id: str
@@ -64,6 +66,7 @@ class Actor:
     protects: tuple[tuple[str, float], ...] = ()
     control: float = 0.0
     spontaneous: Spontaneous | None = None
+    codes: tuple[str, ...] = ()
 
     def policy_for(self, target: str) -> Policy:
         return dict(self.policy_toward).get(target, self.policy)
@@ -81,6 +84,8 @@ class Actor:
         out["policy"] = self.policy.to_dict()
         if self.policy_toward:
             out["policy_toward"] = {t: p.to_dict() for t, p in self.policy_toward}
+        if self.codes:
+            out["codes"] = list(self.codes)
         return out
 
 

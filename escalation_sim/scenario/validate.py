@@ -378,6 +378,7 @@ def _date(r: Reader, value, path) -> str | None:
 
 
 ACTOR_KEYS = ("name", "kind", "patron", "protects", "control", "spontaneous", "policy", "policy_toward")
+ACTOR_KEYS += ("codes",)  # event-data codes of the actor, for reading timelines
 
 
 def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
@@ -397,6 +398,7 @@ def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
     actors = [r.attempt(_actor, r, actor_id, m, raw, value, known, policy_ladder, level) for actor_id, m in raw.items()]
     if None in actors or len(actors) < len(value):
         raise _Abort
+    _distinct_codes(r, actors)
     return tuple(actors)
 
 
@@ -432,10 +434,31 @@ def _actor(r: Reader, actor_id, m, raw, ids, known, policy_ladder, level) -> Act
     name = r.attempt(r.string, m.get("name", actor_id), f"{path}.name")
     control = r.attempt(r.probability, m.get("control", 0.0), f"{path}.control")
     spontaneous = r.attempt(_spontaneous, r, m.get("spontaneous"), f"{path}.spontaneous", actor_id, kind, patron, ids, level)
+    codes = r.attempt(_codes, r, m.get("codes", []), f"{path}.codes")
     if len(r.errors) > before:
         raise _Abort
     return Actor(id=actor_id, name=name, kind=kind, policy=policy, policy_toward=tuple(toward_pairs),
-                 patron=patron, protects=protects, control=control, spontaneous=spontaneous)
+                 patron=patron, protects=protects, control=control, spontaneous=spontaneous, codes=codes)
+
+
+def _distinct_codes(r: Reader, actors) -> None:
+    owner: dict[str, str] = {}
+    for actor in actors:
+        for k, code in enumerate(actor.codes):
+            if owner.setdefault(code, actor.id) != actor.id:
+                r.note(f"actors.{actor.id}.codes.{k}", f"{_show(code)} is already a code of {owner[code]}")
+
+
+def _codes(r, value, path) -> tuple[str, ...]:
+    """An actor's codes in event data: a list of distinct non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+        r.fail(path, f"expected a list of actor codes (strings such as USAGOV), got {_show(value)}")
+    seen = set()  # checked in linear time
+    for k, code in enumerate(value):
+        if code in seen:
+            r.fail(f"{path}.{k}", f"{_show(code)} is listed twice")
+        seen.add(code)
+    return tuple(value)
 
 
 def _key(key) -> str:
