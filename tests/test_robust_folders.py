@@ -274,15 +274,17 @@ def test_a_damaged_result_folder_raises_result_error_naming_the_file(saved, tmp_
     assert str(folder) in str(info.value)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(["runs.parquet", "counts.parquet", "metadata.json", "scenario.yaml"]),
        how=st.sampled_from(["truncate", "flip"]), where=st.floats(0, 1), byte=st.integers(1, 255))
 def test_load_result_of_any_damaged_file_raises_result_error_or_loads(saved, tmp_path_factory, name, how, where, byte):
+    """Loading, and reading the per-run table later (it is read lazily), raise ResultError."""
     folder = copy_of(saved, tmp_path_factory.mktemp("load"))
     _tamper(folder / name, how, where, byte)
     try:
         result = es.load_result(folder)
         result.summary()
+        result.runs
     except es.batch.ResultError as err:
         assert str(folder) in str(err) or name in str(err)
 

@@ -123,7 +123,7 @@ class BatchResult:
         single column, which is all that ``summary``, ``survival`` and the plots need.
         """
         if self._frame is None and self._runs is None:
-            self._frame = pd.read_parquet(self._runs_file)
+            self._frame = _damaged_as_result_error(self._runs_file, pd.read_parquet, self._runs_file)
         if self._frame is None:
             self._frame = runs_frame(self._runs, self.scenario.actor_ids)
         return self._frame
@@ -300,7 +300,26 @@ class BatchResult:
             np.save(folder / "levels.npy", self._levels)
 
 
+def _damaged_as_result_error(path: Path, read, *args):
+    """``read(*args)``; a damaged file shows as ``ResultError`` naming it, whenever it is read
+    (the per-run table is read lazily, after ``load_result`` has returned)."""
+    import pyarrow as pa
+
+    try:
+        return read(*args)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        if isinstance(exc, ResultError):
+            raise
+        raise ResultError(f"{path}: unreadable ({str(exc)[:200]})") from None
+
+
 def _read_column(path: Path, name: str) -> np.ndarray:
+    """One column of a runs Parquet file (read row group by row group; see ``_column``); a
+    damaged file raises ``ResultError`` naming it."""
+    return _damaged_as_result_error(path, _column, path, name)
+
+
+def _column(path: Path, name: str) -> np.ndarray:
     """One column of a runs Parquet file, read row group by row group into one array, so that
     memory holds the column and a single row group; ``outcome`` comes as its codes."""
     import pyarrow.parquet as pq

@@ -78,8 +78,13 @@ def user_errors(func):
             code = func(args)
             sys.stdout.flush()  # a full device shows here, not at exit
             return code
-        except (BrokenPipeError, ConnectionError):
-            raise  # main stops quietly, or names the scheduler it could not reach
+        except (BrokenPipeError, ConnectionError, ValueError):
+            raise  # main stops quietly, names the scheduler it could not reach, or the usage error
+        except FileNotFoundError as exc:
+            if exc.errno is None:  # raised by the library with its own message
+                raise
+            note(f"{PROG}: error: {os_problem(exc)}")
+            return USAGE
         except MemoryError:
             note(f"{PROG}: error: out of memory; use fewer runs or steps")
             return FAILURE

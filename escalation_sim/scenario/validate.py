@@ -468,24 +468,6 @@ def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
     return tuple(actors)
 
 
-def _distinct_codes(r: Reader, actors) -> None:
-    owner: dict[str, str] = {}
-    for actor in actors:
-        for k, code in enumerate(actor.codes):
-            if owner.setdefault(code, actor.id) != actor.id:
-                r.fail(f"actors.{actor.id}.codes.{k}", f"{code!r} is already a code of {owner[code]}")
-
-
-def _codes(r, value, path) -> tuple[str, ...]:
-    """An actor's codes in event data: a list of distinct non-empty strings."""
-    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
-        r.fail(path, f"expected a list of actor codes (strings such as USAGOV), got {_show(value)}")
-    for k, code in enumerate(value):
-        if code in value[:k]:
-            r.fail(f"{path}.{k}", f"{code!r} is listed twice")
-    return tuple(value)
-
-
 def _raw_actor(r: Reader, actor_id, item) -> dict:
     path = f"actors.{_key(actor_id)}"
     if not isinstance(actor_id, str) or not actor_id.isidentifier() or len(actor_id) > MAX_ID:
@@ -526,6 +508,26 @@ def _actor(r: Reader, actor_id, m, raw, ids, known, policy_ladder, level) -> Act
     return Actor(id=actor_id, name=name, kind=kind, policy=policy, policy_toward=tuple(toward_pairs),
                  patron=patron, protects=protects, control=control, spontaneous=spontaneous, codes=codes,
                  noise=noise, noise_toward=noise_toward)
+
+
+def _distinct_codes(r: Reader, actors) -> None:
+    owner: dict[str, str] = {}
+    for actor in actors:
+        for k, code in enumerate(actor.codes):
+            if owner.setdefault(code, actor.id) != actor.id:
+                r.note(f"actors.{actor.id}.codes.{k}", f"{_show(code)} is already a code of {owner[code]}")
+
+
+def _codes(r, value, path) -> tuple[str, ...]:
+    """An actor's codes in event data: a list of distinct non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+        r.fail(path, f"expected a list of actor codes (strings such as USAGOV), got {_show(value)}")
+    seen = set()  # checked in linear time
+    for k, code in enumerate(value):
+        if code in seen:
+            r.fail(f"{path}.{k}", f"{_show(code)} is listed twice")
+        seen.add(code)
+    return tuple(value)
 
 
 def _key(key) -> str:
