@@ -33,6 +33,7 @@ import numpy as np
 
 from ..scenario import Scenario, load_scenario
 from .params import Structure, Values, as_table, check_keys, values_for
+from .stateful import stateful_decisions
 from .transition import Cache, Component, component_probability
 
 
@@ -60,12 +61,8 @@ class Likelihood:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.keys = list(keys)
         self.structure = Structure.of(self.scenario)
-        if self.structure.stateful:
-            raise NotImplementedError(
-                f"{self.scenario.name}: {', '.join(self.structure.stateful)}: memory beyond one step; the "
-                "exact likelihood covers memory-one policies only (the observed levels do not fix such a "
-                "policy's state under perception noise and attribution); see docs/fitting.md")
         self.observed, self.first_step = observed_levels(self.scenario, timeline)
+        self.decided = stateful_decisions(self.scenario, self.structure, self.keys, self.observed)
         self._prepare()
 
     # -- set-up ------------------------------------------------------------------------------
@@ -77,10 +74,11 @@ class Likelihood:
         keys, self.step_transition = {}, np.empty(len(self.path), dtype=np.intp)
         for t in range(len(self.path)):
             script = tuple(sorted(s.events.get(t, {}).items()))
-            key = (t == 0, script, previous[t].tobytes(), self.path[t].tobytes())
+            decided = tuple(sorted(self.decided[t].items())) if self.decided else ()
+            key = (t == 0, script, previous[t].tobytes(), self.path[t].tobytes(), decided)
             self.step_transition[t] = keys.setdefault(key, len(keys))
-        self.transitions = [(first, dict(script), np.frombuffer(p, dtype=np.int64), np.frombuffer(x, dtype=np.int64))
-                            for first, script, p, x in keys]
+        self.transitions = [(first, dict(script), np.frombuffer(p, dtype=np.int64), np.frombuffer(x, dtype=np.int64),
+                             dict(decided)) for first, script, p, x, decided in keys]
         self.components = _components(s, self.scenario)
         self._local_transitions()
 
@@ -93,9 +91,9 @@ class Likelihood:
         for j, comp in enumerate(self.components):
             cells = comp.cells
             seen = sorted({*cells, *s.reverse[cells].tolist(), *(src for src, dst, _ in s.protection if dst in cells)})
-            for k, (first, script, prev, x) in enumerate(self.transitions):
+            for k, (first, script, prev, x, decided) in enumerate(self.transitions):
                 key = (j, first and bool((s.initial[cells] >= 0).any()), tuple((c, script[c]) for c in cells if c in script),
-                       prev[seen].tobytes(), x[cells].tobytes())
+                       prev[seen].tobytes(), x[cells].tobytes(), tuple((c, decided[c]) for c in cells if c in decided))
                 if key not in local:
                     local[key] = (len(local), j, k)
                 self.local_of[k, j] = local[key][0]
@@ -139,8 +137,9 @@ class Likelihood:
         return terms[self.step_transition]
 
     def _component(self, values, j, k, cache=None, only=None):
-        first, script, prev, x = self.transitions[k]
-        return component_probability(self.structure, values, self.components[j], first, script, prev, x, only, cache)
+        first, script, prev, x, decided = self.transitions[k]
+        return component_probability(self.structure, values, self.components[j], first, script, prev, x, only, cache,
+                                     decided)
 
     def transition_probability(self, values: Values, k: int, *, only=None) -> np.ndarray:
         """Probability of transition ``k``, shape (n,); ``only`` keeps the observation of that
@@ -183,7 +182,7 @@ class Likelihood:
         return None
 
     def _why(self, one: Values, t: int, k: int) -> str:
-        first, script, prev, x = self.transitions[k]
+        first, script, prev, x, decided = self.transitions[k]
         for cell in range(len(x)):
             if self.transition_probability(one, k, only=cell)[0] > 0:
                 continue
@@ -209,10 +208,10 @@ class Likelihood:
 
 
 def _probability_of_level(lik: Likelihood, one: Values, k: int, cell: int, level: int) -> float:
-    first, script, prev, x = lik.transitions[k]
+    first, script, prev, x, decided = lik.transitions[k]
     x = x.copy()
     x[cell] = level
-    lik.transitions.append((first, script, prev, x))
+    lik.transitions.append((first, script, prev, x, decided))
     try:
         return float(lik.transition_probability(one, len(lik.transitions) - 1, only=cell)[0])
     finally:

@@ -45,8 +45,11 @@ class Cache:
 
 
 def component_probability(s: Structure, v: Values, comp: Component, first, script, prev, x, only,
-                           cache=None) -> np.ndarray:
+                           cache=None, decided=None) -> np.ndarray:
+    """Probability of the observed levels ``x`` of the component's cells, shape (n,).
+    ``decided`` maps cells of stateful policies to the level they intend in this step."""
     n = v.n
+    decided = decided or {}
     if cache is None or only is not None:
         cache = Cache(s, v)
         g = {c: _observation(s, v, c, script, x, n, only) for c in comp.cells}
@@ -59,6 +62,8 @@ def component_probability(s: Structure, v: Values, comp: Component, first, scrip
     first = bool(first)
 
     def intend(c, stimulus):
+        if c in decided:
+            return _one_hot(decided[c], s.top)
         if np.ndim(stimulus):
             return _intended(s, v, c, first, prev, stimulus, n)
         return cache.get(("q", c, first, int(prev[c]), int(stimulus)),
@@ -67,7 +72,8 @@ def component_probability(s: Structure, v: Values, comp: Component, first, scrip
     def free(c, stimulus):  # P(observed | stimulus) of a cell outside control
         if np.ndim(stimulus) or only is not None:
             return np.einsum("ny,ny->n", intend(c, stimulus), g[c])
-        return cache.get(("free", c, first, int(prev[c]), int(stimulus), script.get(c, -1), int(x[c])),
+        return cache.get(("free", c, first, int(prev[c]), int(stimulus), script.get(c, -1), int(x[c]),
+                          decided.get(c, -1)),
                          lambda: np.einsum("ny,ny->n", intend(c, stimulus), g[c]))
 
     total = np.zeros(n)
@@ -134,6 +140,12 @@ def _felt(s: Structure, v: Values, c: int, prev, n):
             level = np.minimum(np.floor(v.protection[key] * prev[src] + 0.5), s.top).astype(np.int64)
             felt = np.maximum(felt, level if len(level) > 1 else int(level[0]))
     return felt
+
+
+def _one_hot(level: int, top: int) -> np.ndarray:
+    out = np.zeros((1, top + 1))
+    out[0, level] = 1.0
+    return out
 
 
 def _intended(s: Structure, v: Values, c: int, first, prev, stimulus, n) -> np.ndarray:
