@@ -82,9 +82,8 @@ def bench_memory(sizes=(100_000, 1_000_000, 10_000_000)) -> list[dict]:
     """Each size in a fresh process (peak RSS is per process)."""
     rows = []
     for n in sizes:
-        code = (f"import sys; sys.argv=['x']; exec(open({__file__!r}).read().split('# -- child')[0]); "
-                f"print(json.dumps(_predict_child({n})))")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, __file__, "predict-child", "--runs", str(n)],
+                             capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return rows
 
@@ -122,11 +121,14 @@ def bench_sbc(n_datasets: int = 100) -> dict:
     return out
 
 
-# -- child
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("likelihood", "fit", "memory", "sbc", "all"))
+    parser.add_argument("what", choices=("likelihood", "fit", "memory", "sbc", "all", "predict-child"))
+    parser.add_argument("--runs", type=int, default=100_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.what == "predict-child":  # one size of the memory benchmark, in its own process
+        print(json.dumps(_predict_child(args.runs)))
+        return
     todo = ("likelihood", "fit", "memory", "sbc") if args.what == "all" else (args.what,)
     for what in todo:
         result = {"likelihood": bench_likelihood, "fit": bench_fit, "memory": bench_memory, "sbc": bench_sbc}[what]()

@@ -58,6 +58,24 @@ def test_control_attribution_protection_and_sparks_match_the_core(name):
     check_against_core(es.with_overrides(es.load_scenario(name), RICH[name]), 3)
 
 
+STATEFUL = {  # stateful policies whose state the observed levels fix (no perception noise)
+    "ipd_noise": {"actors.A.policy": "grudger", "actors.B.policy": {"family": "contrite_tit_for_tat"}},
+    "us_iran_2020": {"noise.perception": 0.0, "noise.false_alarm": 0.0, "noise.execution": 0.03, "noise.attribution": 0.6,
+                     "actors.KH.control": 0.6, "actors.KH.spontaneous.probability": 0.2,
+                     "actors.IRN.policy": {"family": "grim_trigger", "threshold": 2, "level": 3},
+                     "actors.USA.policy_toward": {"KH": {"family": "tit_for_two_tats"}}},
+    "proxy_war": {"noise.perception": 0.0, "noise.execution": 0.03, "actors.PROXY.control": 0.6,
+                  "actors.PROXY.policy": {"family": "ledger", "bias": 0.5, "overreaction": 1.5},
+                  "actors.PROXY.spontaneous.probability": 0.3},
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATEFUL))
+def test_stateful_policies_with_a_known_state_match_the_core(name):
+    scenario = es.with_overrides(es.load_scenario(name), STATEFUL[name])
+    check_against_core(scenario, 8 if len(scenario.actors) == 2 else 4)
+
+
 @pytest.mark.parametrize("overrides", [
     {"outcomes.war_level": 5},  # the scripted strike of step 1 is war: every later act is 0
     {"outcomes.quiet_steps": 1, "noise.execution": 0.05},  # ceasefires end runs early
@@ -122,8 +140,16 @@ def test_what_the_exact_likelihood_cannot_take_is_a_clear_error():
     with pytest.raises(ValueError, match="starts at step 2"):
         log_likelihood(scenario, Timeline.from_levels(scenario, observed[2:], first_step=2))
     grim = es.with_overrides(scenario, {"actors.IRN.policy": {"family": "grim_trigger"}})
-    with pytest.raises(NotImplementedError, match="IRN -> USA \\(grim_trigger\\).*memory beyond one step"):
+    # IRN -> KH is a cell of allies: quiet, not the grim trigger
+    with pytest.raises(NotImplementedError, match="IRN -> USA, IRN -> IRQ: memory beyond one step, "
+                                                  "and perception noise"):
         Likelihood(grim, observed)
+    quiet = es.with_overrides(grim, {"noise.perception": 0.0, "noise.false_alarm": 0.0})
+    with pytest.raises(NotImplementedError, match="fitted key actors.IRN.policy.threshold changes its decisions"):
+        log_likelihood(quiet, observed, {"actors.IRN.policy.threshold": [1, 2]})
+    tft2 = es.with_overrides(quiet, {"actors.USA.policy": {"family": "tit_for_two_tats"}})
+    with pytest.raises(NotImplementedError, match="attribution makes its stimulus a hidden draw"):
+        Likelihood(tft2, observed)
     with pytest.raises(es.ScenarioError, match="noise.execution"):
         log_likelihood(scenario, observed, {"noise.execution": [0.1, 1.5]})
     with pytest.raises(es.ScenarioError, match="no such key"):
@@ -176,7 +202,7 @@ def test_every_transition_equals_the_markov_chains_step(rates, prev):
     base = lik.transitions[0]
     for code in range(3 ** 6):
         x = np.array(np.unravel_index(code, (3,) * 6))[order]
-        lik.transitions[0] = (False, {}, prev_vec[order].astype(np.int64), x.astype(np.int64))
+        lik.transitions[0] = (False, {}, prev_vec[order].astype(np.int64), x.astype(np.int64), {})
         ours[code] = lik.transition_probability(values, 0)[0]
     lik.transitions[0] = base
     np.testing.assert_allclose(ours, chain[: 3 ** 6], atol=1e-12)

@@ -14,7 +14,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 
 import escalation_sim as es
 from escalation_sim.inference import (ImpossibleObservation, Likelihood, exogenous_acts, fit, plug_in,

@@ -62,7 +62,7 @@ class Structure:
         slots, slot_of_cell, initial, stateful = [], [], [], []
         for i, j in pairs:
             actor = scenario.actors[i]
-            key = (actor.id, ids[j]) if ids[j] in dict(actor.policy_toward) else (actor.id,)
+            key = (actor.id, ids[j]) if ids[j] in dict(actor.policy_toward) or ids[j] in actor.allies else (actor.id,)
             if key not in slots:
                 slots.append(key)
             slot_of_cell.append(slots.index(key))
