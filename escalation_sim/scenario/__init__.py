@@ -5,9 +5,11 @@ from .errors import ScenarioError
 from .io import list_scenarios, load_scenario, parse_override, with_overrides
 from .model import Actor, Annotation, Event, Level, Noise, Outcomes, Payoffs, Scenario, Spontaneous, Time
 from .text import describe
+from .model import Alliance, Rates  # noqa: E402  allies and per-actor or per-pair noise rates
 
 __all__ = [
     "ScenarioError", "load_scenario", "list_scenarios", "with_overrides", "parse_override",
     "Scenario", "Actor", "Annotation", "Event", "Level", "Noise", "Outcomes", "Payoffs",
     "Spontaneous", "Time", "describe",
 ]
+__all__ += ["Alliance", "Rates"]
