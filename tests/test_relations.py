@@ -90,8 +90,17 @@ def test_bad_alliances_are_refused_with_their_key_path(allies, message):
         proxy(allies=allies)
 
 
-def test_war_and_ceasefire_match_the_exact_chain_with_every_relation_at_work(exact):
-    result = es.simulate(proxy(), N_RUNS, rng=13)
+SPARSE = {"perception": 0.015, "false_alarm": 0.004, "execution": 0.02, "attribution": 0.5}
+
+
+@pytest.mark.parametrize("noise", [None, SPARSE], ids=["dense", "sparse"])
+def test_war_and_ceasefire_match_the_exact_chain_with_every_relation_at_work(noise, exact):
+    # "sparse": every misperception rate below core.step.SPARSE_LIMIT, the path that moves
+    # only the cells whose words fire
+    scenario = proxy() if noise is None else proxy(noise=SPARSE)
+    if noise is not None:
+        exact = mk.absorption(mk.scenario_chain(scenario)).iloc[-1]
+    result = es.simulate(scenario, N_RUNS, rng=13)
     shares = result.runs["outcome"].value_counts(normalize=True)
     for outcome in ("war", "ceasefire", "ongoing"):
         p = exact[outcome]

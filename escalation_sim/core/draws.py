@@ -91,9 +91,10 @@ class StepWords:
         ties = sparse_flatnonzero(top == limit.high)
         if ties.size:
             r, run = np.divmod(ties, top.shape[1])
-            hit.reshape(-1)[ties] = self.low_bits(r + rows.start, run) <= _at_rows(limit.low, r)
-        if limit.never is not None:
-            hit &= ~limit.never
+            fire = self.low_bits(r + rows.start, run) <= _at_rows(limit.low, r)
+            if limit.never is not None:  # a never row has limit 0: only its ties could fire
+                fire &= ~_at_rows(limit.never, r)
+            hit.reshape(-1)[ties] = fire
         return hit
 
     def below_at(self, rows: slice, cells: np.ndarray, limit: Limit) -> np.ndarray:
@@ -105,9 +106,10 @@ class StepWords:
         hit = top < high
         ties = np.flatnonzero(top == high)
         if ties.size:
-            hit[ties] = self.low_bits(r[ties] + rows.start, run[ties]) <= _at_rows(limit.low, r[ties])
-        if limit.never is not None:
-            hit &= ~_at_rows(limit.never, r)
+            fire = self.low_bits(r[ties] + rows.start, run[ties]) <= _at_rows(limit.low, r[ties])
+            if limit.never is not None:
+                fire &= ~_at_rows(limit.never, r[ties])
+            hit[ties] = fire
         return hit
 
 
@@ -129,7 +131,8 @@ class Limit:
     def __init__(self, value, *, halve: bool = True, never=None):
         self.value = np.asarray(value, dtype=np.uint32)
         #: Rows that never fire (probability 0 among rows that do), bool column, or None: a
-        #: limit of 0 would still fire at ``U = 0``.
+        #: limit of 0 would still fire at ``U = 0``. Their limit must be 0, so that only their
+        #: ties with the top byte need the mask.
         self.never = None if never is None or not np.any(never) else np.asarray(never, dtype=bool)
         self.high = (self.value >> np.uint32(24)).astype(np.uint8)
         self.low = self.value & np.uint32(0xFFFFFF)

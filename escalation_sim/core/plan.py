@@ -68,6 +68,8 @@ class Plan:
     execution: Limit | None
     # quiet acts read as hostile at this limit instead of ``perception``'s; None: same limit
     false_alarm: Limit | None
+    # with false alarms: the larger of the two limits per cell, the cells that may move at all
+    misperception: Limit | None
     perception_draws: slice | None  # this and the other rules' ``*_draws``: rows of noise bytes
     execution_draws: slice | None
     # attribution: a militia's act toward i (pair src) also read as its patron's (pair dst)
@@ -160,6 +162,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         perception=_cell_limit(perception) if perception_draws else None,
         execution=_cell_limit(execution),
         false_alarm=None if np.array_equal(false_alarm, perception) else _cell_limit(false_alarm, always=True),
+        misperception=_cell_limit(np.maximum(perception, false_alarm)),
         perception_draws=perception_draws,
         execution_draws=execution_draws,
         attribution=attribution,

@@ -124,15 +124,36 @@ def misperceive(plan: Plan, perceived: np.ndarray, words: StepWords) -> np.ndarr
     when its word is at most the false-alarm limit; a real act moves one rung (``off_by_one``)
     at the perception limit. The same word per cell serves both, so the layout of draws does
     not depend on the rates. Returns which cells were misread."""
+    rows, either = plan.perception_draws, plan.misperception
+    if plan.top > 1 and either.value.max() < SPARSE_LIMIT:  # few cells move: touch only those
+        hit = words.below(rows, either)
+        cells = np.flatnonzero(hit)
+        flat = perceived.reshape(-1)
+        level = flat[cells]
+        quiet = level == 0
+        fires = np.where(quiet, _below_at(words, rows, cells, plan.false_alarm),
+                         _below_at(words, rows, cells, plan.perception))
+        up = _below_at(words, rows, cells, plan.perception.half) if plan.perception is not None else quiet
+        moved = level + np.where(up | quiet, 1, -1).astype(np.int8)
+        flat[cells] = np.where(fires, np.minimum(moved, 2 * plan.top - moved), level)
+        hit.reshape(-1)[cells] = fires
+        return hit
     quiet = perceived == 0
-    alarm = words.below(plan.perception_draws, plan.false_alarm) & quiet
+    alarm = words.below(rows, plan.false_alarm) & quiet
     if plan.perception is not None:
-        hit = off_by_one(perceived, words, plan.perception_draws, plan.perception, plan.top) & ~quiet
+        hit = off_by_one(perceived, words, rows, plan.perception, plan.top) & ~quiet
         perceived *= ~quiet  # undo the moves of quiet cells: their rate is the false alarm's
     else:
         hit = np.zeros_like(quiet)
     perceived |= alarm.view(np.int8)
     return hit | alarm
+
+
+def _below_at(words: StepWords, rows: slice, cells: np.ndarray, limit) -> np.ndarray:
+    """``words.below_at`` that never fires for a rule the plan does not have (``None``)."""
+    if limit is None:
+        return np.zeros(len(cells), dtype=bool)
+    return words.below_at(rows, cells, limit)
 
 
 def raise_to(levels: np.ndarray, relation, values: np.ndarray) -> None:
