@@ -76,6 +76,34 @@ def test_stateful_policies_with_a_known_state_match_the_core(name):
     check_against_core(scenario, 8 if len(scenario.actors) == 2 else 4)
 
 
+HIDDEN_STATE = {  # stateful policies under perception noise: the particle filter's case
+    "ipd_noise": {"actors.A.policy": "grudger", "actors.B.policy": {"family": "tit_for_two_tats"},
+                  "noise.perception": 0.1, "noise.execution": 0.02},
+    "us_iran_2020": {"noise.perception": 0.08, "noise.execution": 0.02, "actors.KH.control": 0.6,
+                     "actors.IRN.policy": {"family": "grim_trigger", "threshold": 2, "level": 3}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIDDEN_STATE))
+def test_the_particle_filter_matches_the_core(name):
+    """The filter's estimate of P(path) (unbiased; mean of 8 filters of 1000 particles) against
+    the path's frequency in the core, within 4 standard errors of both."""
+    scenario = es.with_overrides(es.load_scenario(name), HIDDEN_STATE[name])
+    n_steps = 6 if len(scenario.actors) == 2 else 4
+    chosen = paths(scenario, 3000, n_steps, seed=1).reshape(3000, -1)
+    unique, counts = np.unique(chosen, axis=0, return_counts=True)
+    n_runs = 60_000
+    sample = paths(scenario, n_runs, n_steps, seed=2).reshape(n_runs, -1)
+    for path in unique[np.argsort(-counts, kind="stable")[:4]]:
+        observed = path.reshape(n_steps, len(scenario.actors), len(scenario.actors))
+        estimates = [np.exp(log_likelihood(scenario, observed, particles=1000, rng=r)) for r in range(8)]
+        p, frequency = np.mean(estimates), (sample == path).all(axis=1).mean()
+        se = np.sqrt(frequency * (1 - frequency) / n_runs + np.var(estimates, ddof=1) / 8)
+        assert abs(frequency - p) <= 4 * se, (observed, p, frequency)
+    with pytest.raises(NotImplementedError, match="pass particles=N"):
+        log_likelihood(scenario, observed)
+
+
 @pytest.mark.parametrize("overrides", [
     {"outcomes.war_level": 5},  # the scripted strike of step 1 is war: every later act is 0
     {"outcomes.quiet_steps": 1, "noise.execution": 0.05},  # ceasefires end runs early

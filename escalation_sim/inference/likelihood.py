@@ -33,7 +33,9 @@ import numpy as np
 
 from ..scenario import Scenario, load_scenario
 from .params import Structure, Values, as_table, check_keys, values_for
-from .stateful import stateful_decisions
+from .._rng import seed_sequence
+from .particle import particle_log_likelihood
+from .stateful import check_fitted, stateful_cells, stateful_decisions
 from .transition import Cache, Component, component_probability
 
 
@@ -57,12 +59,21 @@ class Likelihood:
     Call it with an array of shape ``(n_sets, len(keys))``; it returns shape ``(n_sets,)``.
     """
 
-    def __init__(self, scenario, timeline, keys=()):
+    def __init__(self, scenario, timeline, keys=(), *, particles: int | None = None, rng=None):
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.keys = list(keys)
         self.structure = Structure.of(self.scenario)
         self.observed, self.first_step = observed_levels(self.scenario, timeline)
-        self.decided = stateful_decisions(self.scenario, self.structure, self.keys, self.observed)
+        self.particles, self.stateful_cells = None, []
+        try:
+            self.decided = stateful_decisions(self.scenario, self.structure, self.keys, self.observed)
+        except NotImplementedError:
+            if particles is None:
+                raise
+            self.decided, self.particles = None, int(particles)
+            self.stateful_cells = stateful_cells(self.scenario, self.structure)
+            check_fitted(self.scenario, self.structure, self.keys, self.stateful_cells)
+            self.rng = np.random.default_rng(seed_sequence(rng))
         self._prepare()
 
     # -- set-up ------------------------------------------------------------------------------
@@ -119,6 +130,9 @@ class Likelihood:
         return self.log_likelihood(values)
 
     def log_likelihood(self, values: Values) -> np.ndarray:
+        if self.particles:
+            return np.array([particle_log_likelihood(self, values.take(np.array([k])), self.particles, self.rng)
+                             for k in range(values.n)])
         values = values.expanded()
         per_step = self.step_terms(values)  # (n_steps, n)
         end = self.end_steps(values)
@@ -167,6 +181,9 @@ class Likelihood:
     def explain(self, values: Values, index: int = 0) -> str | None:
         """Why parameter set ``index`` gives the path probability 0, naming the first act the
         scenario cannot produce (step, actor, target, level); ``None`` when it can."""
+        if self.particles:
+            return ("no particle of the filter could produce the observed path (the particle filter does not name "
+                    "the act; the scenario's stateful policies with a known state would)")
         one = values.take(np.array([index])).expanded()
         end = int(self.end_steps(one)[0])
         for t in range(len(self.path)):
@@ -294,7 +311,8 @@ def _components(s: Structure, scenario: Scenario) -> list[Component]:
 
 # -- public function ---------------------------------------------------------------------------
 
-def log_likelihood(scenario, timeline, params=None, *, keys=None, warn: bool = True):
+def log_likelihood(scenario, timeline, params=None, *, keys=None, warn: bool = True,
+                   particles: int | None = None, rng=None):
     """Log-probability of a timeline's observed executed levels under a scenario.
 
     Parameters
@@ -310,6 +328,12 @@ def log_likelihood(scenario, timeline, params=None, *, keys=None, warn: bool = T
         ``keys``. ``None`` evaluates the scenario as it is.
     keys : sequence of str, optional
         Column names of ``params`` when it is an array.
+    particles : int, optional
+        For policies with memory whose state the observed levels do not fix (perception noise,
+        attribution onto their cells): estimate the log-likelihood with a particle filter of
+        this many particles (``inference.particle``); without it such scenarios are refused.
+    rng : None, int, SeedSequence or Generator
+        The particle filter's randomness.
     warn : bool
         Issue an ``ImpossibleObservation`` warning naming the first act that the scenario
         cannot produce (step, actor, target, level) and why, when a result is ``-inf``.
@@ -322,7 +346,8 @@ def log_likelihood(scenario, timeline, params=None, *, keys=None, warn: bool = T
     Raises
     ------
     NotImplementedError
-        For policies with memory beyond one step.
+        For policies with memory beyond one step whose state the observed levels do not fix,
+        without ``particles``.
     ValueError
         Unobserved pairs, a window not starting at step 0, or an invalid key path or value
         (``ScenarioError`` naming the key path).
@@ -331,7 +356,7 @@ def log_likelihood(scenario, timeline, params=None, *, keys=None, warn: bool = T
         keys_, table = [], np.zeros((1, 0))
     else:
         keys_, table = as_table(params, keys)
-    lik = Likelihood(scenario, timeline, keys_)
+    lik = Likelihood(scenario, timeline, keys_, particles=particles, rng=rng)
     check_keys(lik.scenario, keys_, table)
     values = lik.values(table)
     out = lik.log_likelihood(values)

@@ -6,8 +6,8 @@ a function of the observed previous levels (no perception noise, no attribution 
 protection weights fixed) its state and its decision in every step follow from the observed
 path alone, and the likelihood stays exact: its intended level is known in each step, and the
 draws after it (control, sparks, execution slips) are summed out as for any other cell. Under
-perception noise or attribution the state depends on hidden draws; that case needs a particle
-filter, which is not written yet, and is refused with a clear error.
+perception noise or attribution the state depends on hidden draws; that case takes the particle
+filter of ``particle.py`` (``particles=N``), and is refused with a clear error without it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,23 @@ import numpy as np
 
 from .params import Structure, Values
 from .transition import _felt
+
+
+def stateful_cells(scenario, structure: Structure) -> list[int]:
+    """Cells whose policy has memory beyond one step."""
+    return [c for c, (i, j) in enumerate(structure.pairs)
+            if getattr(scenario.actors[i].policy_for(structure.ids[j]), "memory", 1) != 1]
+
+
+def check_fitted(scenario, structure: Structure, keys, cells) -> None:
+    """Refuse fitted keys that are a stateful policy's own parameters."""
+    for c in cells:
+        slot = structure.slots[structure.slot_of_cell[c]]
+        prefix = f"actors.{slot[0]}.policy." if len(slot) == 1 else f"actors.{slot[0]}.policy_toward.{slot[1]}."
+        for key in keys:
+            if key.startswith(prefix):
+                raise NotImplementedError(f"{key}: a parameter of a policy with memory beyond one step cannot be "
+                                          "fitted with the likelihood yet")
 
 
 def stateful_decisions(scenario, structure: Structure, keys, observed) -> list[dict] | None:
@@ -28,8 +45,7 @@ def stateful_decisions(scenario, structure: Structure, keys, observed) -> list[d
         When a stateful policy's stimulus is not fixed by the observed levels, or a fitted
         key would change its decisions.
     """
-    cells = [c for c, (i, j) in enumerate(structure.pairs)
-             if getattr(scenario.actors[i].policy_for(structure.ids[j]), "memory", 1) != 1]
+    cells = stateful_cells(scenario, structure)
     if not cells:
         return None
     _check(scenario, structure, keys, cells)
@@ -76,5 +92,5 @@ def _check(scenario, structure: Structure, keys, cells) -> None:
     if why:
         raise NotImplementedError(
             f"{scenario.name}: {names}: memory beyond one step, and {why}; the exact likelihood follows a stateful "
-            "policy only when the observed levels fix its state (the particle filter for the other cases is not "
-            "written yet; see docs/fitting.md)")
+            "policy only when the observed levels fix its state; pass particles=N for a particle-filter estimate "
+            "(see docs/fitting.md)")

@@ -45,9 +45,11 @@ class Cache:
 
 
 def component_probability(s: Structure, v: Values, comp: Component, first, script, prev, x, only,
-                           cache=None, decided=None) -> np.ndarray:
+                           cache=None, decided=None, rows_out=None) -> np.ndarray:
     """Probability of the observed levels ``x`` of the component's cells, shape (n,).
-    ``decided`` maps cells of stateful policies to the level they intend in this step."""
+    ``decided`` maps cells of stateful policies to the level they intend in this step;
+    ``rows_out``, a list, receives each outcome of the perceived levels as ``(its share of the
+    probability (n,), {cell: stimulus})`` (the particle filter samples stimuli from it)."""
     n = v.n
     decided = decided or {}
     if cache is None or only is not None:
@@ -93,6 +95,8 @@ def component_probability(s: Structure, v: Values, comp: Component, first, scrip
                 inner = inner * (kappa * restrained + (1 - kappa) * free(m_cell, stimuli[m_cell])[:, None])
             term = term * inner.sum(axis=1)
         total = total + term
+        if rows_out is not None:
+            rows_out.append((np.broadcast_to(term, (n,)), stimuli))
     return total
 
 
