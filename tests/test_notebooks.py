@@ -23,7 +23,8 @@ CELL_TIMEOUT = 300  # seconds; the million-run cell of the quickstart is the slo
 def test_the_four_tutorials_are_there():
     names = [path.stem for path in NOTEBOOKS]
     assert names == ["01_quickstart", "02_seed_crisis", "03_tit_for_tat_and_noise",
-                     "04_tournaments_and_evolution"]
+                     "04_tournaments_and_evolution",
+                     "06_evolution_and_bounded_rationality"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

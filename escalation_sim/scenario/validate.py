@@ -219,7 +219,7 @@ def _level_parser(r: Reader, ladder) -> Callable[[Any, str], int]:
 
 
 def _time(r: Reader, value) -> Time:
-    m = r.mapping(value, "time", ("n_steps", "step_length", "step_unit", "start"), required=("n_steps",))
+    m = r.mapping(value, "time", ("n_steps", "step_length", "step_unit", "start", "prob_end"), required=("n_steps",))
     start = m.get("start")
     if isinstance(start, datetime.date):
         start = start.isoformat()  # YAML reads an unquoted ISO date as a date
@@ -230,7 +230,16 @@ def _time(r: Reader, value) -> Time:
         step_length=r.number(m.get("step_length", 1), "time.step_length", low=1e-9),
         step_unit=r.string(m.get("step_unit", "day"), "time.step_unit"),
         start=start,
+        prob_end=_prob_end(r, m.get("prob_end", 0.0)),
     )
+
+
+def _prob_end(r: Reader, value) -> float:
+    """``time.prob_end``: a probability below 1 (at 1 every run would end after one step)."""
+    p = r.probability(value, "time.prob_end")
+    if p >= 1:
+        r.fail("time.prob_end", f"{value!r} is not in [0, 1); a run ends after each step with this probability")
+    return p
 
 
 ACTOR_KEYS = ("name", "kind", "patron", "protects", "control", "spontaneous", "policy", "policy_toward")
