@@ -20,7 +20,7 @@ from .._frames import trajectory_frame
 from .._rng import RngLike, seed_sequence
 from ..core.horizon import last_steps
 from ..core.plan import OUTCOMES, compile_plan
-from ..core.step import act, perceive
+from ..core.step import act, perceive, remembers
 from ..scenario import Scenario, load_scenario
 from . import story
 from .actors import ActorAgent, make_agent
@@ -133,7 +133,11 @@ class EscalationModel(mesa.Model):
             agent.decide(t, self._prev, stimulus, words, intended)
         self._intended[t] = intended[:, 0]
         why = np.empty_like(intended)
-        executed = act(plan, t, intended, misread, words, why)
+        meant = np.empty_like(intended) if remembers(plan) else None
+        executed = act(plan, t, intended, misread, words, why, meant)
+        if meant is not None:
+            for agent in self._actors:
+                agent.remember(meant)
         self._why[t], self._levels[t] = why[:, 0], executed[:, 0]
         self._prev, self._level_list = executed, executed[:, 0].tolist()
         self._tally.add(t, self._level_list, stimulus[:, 0].tolist())

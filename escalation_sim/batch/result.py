@@ -20,12 +20,30 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def wilson_interval(count, n, z: float = 1.959963984540054):
-    """Wilson score interval for a binomial proportion (95% by default); arrays broadcast."""
+    """Wilson score interval for a binomial proportion (95% by default); arrays broadcast.
+
+    Parameters
+    ----------
+    count, n : int or array of int
+        Successes and trials, ``0 <= count <= n``, ``n >= 1``.
+    z : float
+        Standard normal quantile of the confidence level.
+
+    Returns
+    -------
+    low, high : float or array
+        The interval's bounds (Wilson 1927). They lie in ``[0, 1]`` and contain the estimate
+        ``count / n`` for every ``(count, n)``: exact arithmetic guarantees both, and the
+        bounds are clipped so that rounding cannot break them (``(16, 16)`` gave an upper
+        bound of ``1 + 2**-52``, ``(0, 21)`` a lower bound of ``-1.4e-17``).
+    """
     count, n = np.asarray(count, dtype=float), np.asarray(n, dtype=float)
     p = count / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    low = np.minimum(np.maximum(centre - half, 0.0), p)
+    high = np.maximum(np.minimum(centre + half, 1.0), p)
+    return low, high
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._rng import RngLike, seed_sequence
+from .._rng import RngLike, children, seed_sequence
 from ..policies import Policy
 from .match import PolicyLike, match_scores
 from .stage import StageGame
@@ -85,7 +85,7 @@ def tournament(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], *, t
     named = _named(strategies)
     names = list(named)
     pairs = [(i, j) for i in range(len(names)) for j in range(i, len(names))]
-    seeds = seed_sequence(rng).spawn(len(pairs))
+    seeds = children(seed_sequence(rng), len(pairs))
     rows = []
     for (i, j), seed in zip(pairs, seeds):
         scores = match_scores(named[names[i]], named[names[j]], turns=turns, noise=noise,
