@@ -104,6 +104,13 @@ CALLS = {
     "escalation_sim.games.match.match_scores": lambda fn, rng: fn("random", "tit_for_tat", turns=20, noise=0.1, n_runs=5, rng=rng),
     "escalation_sim.games.match.match_states": lambda fn, rng: fn("random", "tit_for_tat", turns=20, noise=0.1, n_runs=5, rng=rng),
     "escalation_sim.games.tournament.tournament": _tournament,
+    "escalation_sim.games.first_tournament.first_tournament": lambda fn, rng: fn(turns=20, repetitions=2, noise=0.05, rng=rng).matches,
+    "escalation_sim.games.first_tournament.round_robin": lambda fn, rng: fn(
+        {"a": es.make_policy("random"), "b": es.make_policy("tit_for_tat")}, turns=20, repetitions=2, noise=0.1, rng=rng).matches,
+    "escalation_sim.games.many_matches.play_many": lambda fn, rng: fn(
+        [es.make_policy("random"), es.make_policy("tit_for_tat")], [0, 0, 1], [1, 1, 1], turns=20, noise=0.1, rng=rng),
+    "escalation_sim.games.moran.moran": lambda fn, rng: fn(["random", "tit_for_tat"], [2, 2], turns=10, noise=0.1, n_runs=20,
+                                                          mutation_rate=0.01, generations=30, rng=rng).runs,
 }
 
 FOUND = rng_functions()
