@@ -24,7 +24,8 @@ def test_the_four_tutorials_are_there():
     names = [path.stem for path in NOTEBOOKS]
     assert names == ["01_quickstart", "02_seed_crisis", "03_tit_for_tat_and_noise",
                      "04_tournaments_and_evolution",
-                     "05_fitting_the_crisis"]
+                     "05_fitting_the_crisis",
+                     "06_evolution_and_bounded_rationality"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -122,11 +122,15 @@ class Time:
     step_length: float = 1
     step_unit: str = "day"
     start: str | None = None
+    #: Each step a run ends with this probability (a random horizon); ``n_steps`` caps it.
+    prob_end: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         out = {"n_steps": self.n_steps, "step_length": self.step_length, "step_unit": self.step_unit}
         if self.start is not None:
             out["start"] = self.start
+        if self.prob_end:
+            out["prob_end"] = self.prob_end
         return out
 
 
