@@ -76,3 +76,16 @@ def test_fit_figures_and_bad_input(timeline_file, tmp_path, capsys):
     assert "lo must be less than hi" in capsys.readouterr().err
     assert main(["fit", "echo_generosity", "no_such_timeline.csv", "--param", "noise.execution=0:0.1",
                  "--out", str(tmp_path / "y")]) == 2
+
+
+def test_fit_refuses_a_folder_another_writer_holds(timeline_file, tmp_path, capsys):
+    from escalation_sim.batch.lock import folder_lock
+
+    with folder_lock(tmp_path / "held"):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(1) as pool:
+            code = pool.apply(main, (["fit", "echo_generosity", timeline_file, "--steps", "60", *FIT,
+                                      "--out", str(tmp_path / "held"), "--max-steps", "50"],))
+    assert code == 2

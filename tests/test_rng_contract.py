@@ -86,6 +86,24 @@ def _tournament(fn, rng):
     return result.ranking, result.matches
 
 
+def _inference():
+    """A short record of SCENARIO, a point posterior over one of its parameters, and a game with
+    a grim trigger under perception noise (the particle filter's case) with a record of its own."""
+    from escalation_sim.inference import Fit
+    from escalation_sim.inference.calibration import simulated_levels
+
+    observed = simulated_levels(SCENARIO, 1, n_steps=12, rng=1)[0]
+    samples = pd.DataFrame({"actors.B.policy.generosity": [0.2, 0.4, 0.6]})
+    point = Fit(SCENARIO, {"actors.B.policy.generosity": (0.0, 1.0)}, samples,
+                {"actors.B.policy.generosity": 0.4, "log_likelihood": 0.0}, {})
+    hidden = two_player("grudger", "tit_for_tat", n_steps=8, execution=0.05, perception=0.1)
+    return observed, point, hidden, simulated_levels(hidden, 1, rng=2)[0]
+
+
+INFERENCE = _inference()
+GENEROSITY = {"actors.B.policy.generosity": (0.0, 1.0)}
+
+
 #: A small valid call of each public function that takes ``rng``: ``call(function, rng)``
 #: returns what the contract compares.
 CALLS = {
@@ -104,6 +122,29 @@ CALLS = {
     "escalation_sim.games.match.match_scores": lambda fn, rng: fn("random", "tit_for_tat", turns=20, noise=0.1, n_runs=5, rng=rng),
     "escalation_sim.games.match.match_states": lambda fn, rng: fn("random", "tit_for_tat", turns=20, noise=0.1, n_runs=5, rng=rng),
     "escalation_sim.games.tournament.tournament": _tournament,
+    "escalation_sim.games.first_tournament.first_tournament": lambda fn, rng: fn(turns=20, repetitions=2, noise=0.05, rng=rng).matches,
+    "escalation_sim.games.first_tournament.round_robin": lambda fn, rng: fn(
+        {"a": es.make_policy("random"), "b": es.make_policy("tit_for_tat")}, turns=20, repetitions=2, noise=0.1, rng=rng).matches,
+    "escalation_sim.games.many_matches.play_many": lambda fn, rng: fn(
+        [es.make_policy("random"), es.make_policy("tit_for_tat")], [0, 0, 1], [1, 1, 1], turns=20, noise=0.1, rng=rng),
+    "escalation_sim.games.moran.moran": lambda fn, rng: fn(["random", "tit_for_tat"], [2, 2], turns=10, noise=0.1, n_runs=20,
+                                                          mutation_rate=0.01, generations=30, rng=rng).runs,
+    "escalation_sim.inference.calibration.sbc": lambda fn, rng: fn(SCENARIO, GENEROSITY, n_datasets=3, n_steps=10,
+                                                                   n_draws=9, rng=rng),
+    "escalation_sim.inference.calibration.simulated_levels": lambda fn, rng: fn(SCENARIO, 3, n_steps=10, rng=rng),
+    "escalation_sim.inference.fit.Fit.predict": lambda fn, rng: fn(INFERENCE[1], 300, rng=rng, n_draws=3).draws,
+    "escalation_sim.inference.fit.fit": lambda fn, rng: fn(SCENARIO, INFERENCE[0], GENEROSITY, rng=rng, batch_steps=20,
+                                                           max_steps=40).samples,
+    "escalation_sim.inference.likelihood.Likelihood": lambda fn, rng: fn(
+        INFERENCE[2], INFERENCE[3], particles=50, rng=rng)(np.zeros((1, 0))),
+    "escalation_sim.inference.likelihood.log_likelihood": lambda fn, rng: fn(INFERENCE[2], INFERENCE[3], particles=50,
+                                                                             rng=rng),
+    "escalation_sim.inference.particle.particle_log_likelihood": lambda fn, rng: fn(
+        es.inference.Likelihood(INFERENCE[2], INFERENCE[3], particles=50, rng=0),
+        es.inference.Likelihood(INFERENCE[2], INFERENCE[3], particles=50, rng=0).values(np.zeros((1, 0))), 50, rng),
+    "escalation_sim.inference.predict.plug_in": lambda fn, rng: fn(SCENARIO, 300, rng=rng),
+    "escalation_sim.inference.predict.posterior_predictive": lambda fn, rng: fn(INFERENCE[1], 300, rng=rng,
+                                                                               n_draws=3).draws,
 }
 
 FOUND = rng_functions()

@@ -3,6 +3,7 @@ issue's examples, a fuzzer over every subcommand's arguments, --dask-timeout aga
 listener that never answers, and --resume messages in the command line's own terms."""
 
 import argparse
+import contextlib
 import itertools
 import socket
 import subprocess
@@ -220,7 +221,8 @@ def test_no_command_line_ends_in_a_traceback(places, capsys, data):
             argv.append(data.draw(st.one_of(plausible, plausible, plausible, junk), label=option))
     if "--runs" in OPTIONS[name]:  # keep every example quick
         argv += ["--runs", "20", "--steps", "3", "--no-figures"]
-    code = cli.main(argv)
+    with contextlib.chdir(places):  # a relative junk path such as "0" is written in the fuzz folder
+        code = cli.main(argv)
     out, err = capsys.readouterr()
     event(f"{name}: exit {code}")
     assert "Traceback" not in err, (argv, err)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import shlex
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..batch.lock import folder_lock
 from .common import (OK, PROG, UsageError, add_json, add_scenario_options, command, drawn_seed, emit_json,
                      load_with_overrides, note, percent, positive_int, seed_int, show_progress)
 from .likelihood import add_timeline_options, load_timeline
@@ -49,16 +49,6 @@ def add(sub) -> None:
     add_json(p)
 
 
-def _lock(folder: Path):
-    """The folder's write lock (``batch.lock.folder_lock``) where the library has one."""
-    try:
-        from ..batch.lock import folder_lock
-    except ImportError:  # an older library without folder locks
-        folder.mkdir(parents=True, exist_ok=True)
-        return contextlib.nullcontext()
-    return folder_lock(folder)
-
-
 def cmd_fit(args) -> int:
     from ..analysis.sweep import parse_bounds
     from ..inference import fit
@@ -66,7 +56,7 @@ def cmd_fit(args) -> int:
     scenario = load_with_overrides(args)
     timeline = load_timeline(args, scenario)
     params = dict(parse_bounds(text) for text in args.param)
-    with _lock(args.out):
+    with folder_lock(args.out):  # one writer per folder; a second one is refused at once
         settings = _settings(args, scenario, timeline, params)
         store = _BatchStore(args.out, settings, args.force)
         try:

@@ -31,7 +31,7 @@ def simulated_levels(scenario, n_runs: int, *, n_steps: int | None = None, rng: 
     return out
 
 
-def grid_posterior_draws(scenario, observed, key: str, bounds, n_draws: int, rng, *, n_grid: int = 400):
+def _grid_posterior_draws(scenario, observed, key: str, bounds, n_draws: int, rng, *, n_grid: int = 400):
     """Draws from the posterior of one parameter under a uniform prior, by the exact
     likelihood on a fine grid (cells sampled by their mass, then uniformly inside the cell)."""
     low, high = bounds
@@ -75,7 +75,7 @@ def sbc(scenario, params: dict, *, n_datasets: int = 100, n_steps: int | None = 
         point = dict(zip(keys, truth))
         observed = simulated_levels(scenario_at(scenario, point), 1, n_steps=n_steps, rng=child(seq, 2 * d + 1))[0]
         if method == "grid":
-            draws = grid_posterior_draws(scenario, observed, keys[0], params[keys[0]], n_draws, gen)[:, None]
+            draws = _grid_posterior_draws(scenario, observed, keys[0], params[keys[0]], n_draws, gen)[:, None]
         else:
             result = fit(scenario, observed, params, rng=gen, **fit_options)
             take = gen.choice(len(result.samples), n_draws, replace=len(result.samples) < n_draws)

@@ -17,11 +17,14 @@ import copy
 
 import numpy as np
 
+from .._rng import seed_sequence
 from .transition import component_probability
 
 
-def particle_log_likelihood(lik, values, n_particles: int, rng: np.random.Generator) -> float:
-    """Estimated log P(observed path) for the single parameter set ``values`` (n = 1)."""
+def particle_log_likelihood(lik, values, n_particles: int, rng=None) -> float:
+    """Estimated log P(observed path) for the single parameter set ``values`` (n = 1) of the
+    likelihood ``lik``; ``rng`` (SPEC 7) fixes the resampling and the stimuli drawn."""
+    rng = np.random.default_rng(seed_sequence(rng))
     s = copy.copy(lik.structure)
     cells = lik.stateful_cells
     K, L1 = n_particles, s.top + 1

@@ -411,7 +411,7 @@ def _time(r: Reader, value) -> Time:
         r.attempt(r.number, m.get("step_length", 1), "time.step_length", above=0),
         r.attempt(r.string, m.get("step_unit", "day"), "time.step_unit"),
         r.attempt(_date, r, m.get("start"), "time.start"),
-        r.attempt(_prob_end, r, m.get("prob_end", 0.0)),
+        r.attempt(_prob_end, r, m.get("prob_end", 0.0), default=0.0),
     )
     if None in parts[:3] or parts[4] is None:
         raise _Abort
@@ -422,7 +422,7 @@ def _prob_end(r: Reader, value) -> float:
     """``time.prob_end``: a probability below 1 (at 1 every run would end after one step)."""
     p = r.probability(value, "time.prob_end")
     if p >= 1:
-        r.fail("time.prob_end", f"{value!r} is not in [0, 1); a run ends after each step with this probability")
+        r.fail("time.prob_end", f"{_show(value)} is not in [0, 1); a run ends after each step with this probability")
     return p
 
 
