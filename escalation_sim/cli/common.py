@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..batch.format import percent  # noqa: F401  (the subcommands' formatting lives in the batch layer)
 from ..scenario import load_scenario, parse_override, with_overrides
 
 PROG = "escalation-sim"
@@ -50,12 +51,19 @@ def _plain(value):
 # -- parser pieces -------------------------------------------------------------------------------
 
 def command(sub, name: str, summary: str, examples: str, func):
-    """Add the subcommand ``name`` to ``sub``: ``summary``'s first line is its one-line help."""
+    """Add the subcommand ``name`` to ``sub``: ``summary``'s first sentence is its one-line help."""
     text = f"examples:\n{examples}\n{summary}"
-    parser = sub.add_parser(name, help=summary.splitlines()[0].replace("%", "%%"), description=text,
+    parser = sub.add_parser(name, help=first_sentence(summary).replace("%", "%%"), description=text,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(func=func)
     return parser
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``, its lines joined (a help line is never cut mid-sentence)."""
+    words = " ".join(text.split())
+    end = words.find(". ")
+    return words if end < 0 else words[: end + 1]
 
 
 def whole_number(low: int):
@@ -156,15 +164,9 @@ def drawn_seed() -> int:
     return seed
 
 
-def write_figures(result, folder: Path) -> None:
+def write_figures(result, folder: Path, progress: bool = False) -> None:
     try:
         from ..plots import write_figures as write
     except ImportError:  # the plots are optional: the numbers are written either way
         return
-    write(result, folder, ("png",))
-
-
-def percent(p: float) -> str:
-    if abs(p) < 1e-12:  # a Wilson bound at 0 comes out as a rounding residue
-        return "0.00%"
-    return f"{100 * p:.2f}%" if p >= 1e-4 else f"{100 * p:.2g}%"
+    write(result, folder, ("png",), progress=progress)

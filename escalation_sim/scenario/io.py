@@ -4,6 +4,7 @@ overrides by key path."""
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 from importlib import resources
 from pathlib import Path
@@ -97,7 +98,8 @@ def load_scenario(path_or_name: str | os.PathLike) -> Scenario:
         if name in list_scenarios():
             text = (_bundle_dir() / f"{name}.yaml").read_text(encoding="utf-8")
             return build_scenario(parse_yaml(text, f"{name}.yaml"), file=f"{name}.yaml")
-        raise ScenarioError(name, "", f"no such file, and not a bundled scenario (bundled: {', '.join(list_scenarios())})")
+        raise ScenarioError(name, "", f"no such file, and not a bundled scenario{_did_you_mean(name)} "
+                                      f"(bundled: {', '.join(list_scenarios())})")
     if not path.is_file():
         raise ScenarioError(name, "", "no such file" if not path.exists() else "not a file")
     try:
@@ -105,6 +107,12 @@ def load_scenario(path_or_name: str | os.PathLike) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(name, "", f"cannot read the file: {exc}") from None
     return build_scenario(parse_yaml(text, name), file=name)
+
+
+def _did_you_mean(name: str) -> str:
+    """``"; did you mean us_iran_2020?"`` for the closest bundled scenario name, if any is close."""
+    close = difflib.get_close_matches(name, list_scenarios(), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def dump_yaml(data: Mapping[str, Any], path) -> None:
