@@ -226,6 +226,11 @@ def test_every_doc_with_code_is_found_and_every_skipped_block_says_why():
     found = {b.file for path in DOCS for b in blocks(path) if b.lang == "python" or b.lang in SHELL}
     assert {"README.md", "docs/cli.md", "docs/mesa.md", "docs/sweeps-and-plots.md"} <= found
     for path in DOCS:
+        for b in blocks(path):  # code in a block without a language would never run
+            code = [line.removeprefix("$ ") for line in b.code.splitlines()]
+            assert b.lang or not any(line.startswith(("escalation-sim ", "import ", "from ")) for line in code), (
+                f"{b.file}, line {b.line}: code in a block without a language; mark it python, bash or console")
+    for path in DOCS:
         text = path.read_text(encoding="utf-8")
         for reason in re.findall(r"<!--\s*no-run\b(.*?)-->", text, re.S):
             assert reason.strip(": \n"), f"{path.name}: a no-run mark without its reason"
