@@ -12,8 +12,8 @@ The conventions, for whoever writes a doc (a new file in docs/ is picked up by i
   ``us_iran_2020``) and ``scenarios/`` (the bundled files), which the examples name. Only the
   sizes are scaled down: ``run --runs`` at most 100,000; ``sweep --runs`` at most 2,000 per
   point (2,000 when not given) and ``--lhs`` at most 16.
-- A ```text block shows the output of the code block before it; a console block's output
-  follows its command. Every line shown must appear in the output, in order (spacing aside);
+- A ```text block shows the output of the code block before it (of a shell block's last
+  command); a console block's output follows its command. Every line shown must appear in the output, in order (spacing aside);
   a line ``...`` marks where lines are left out, and lines may be left out anywhere.
 - ``<!-- no-run: reason -->`` on the line before a block keeps it from running, for what a
   test cannot do: an install, a cluster's address, a server, a transcript with Ctrl-C.
@@ -41,7 +41,7 @@ import escalation_sim as es
 from escalation_sim import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SHELL = {"bash", "sh", "shell", "console"}
 RUN_CAP, SWEEP_RUNS_CAP, LHS_CAP = 100_000, 2_000, 16
 NO_RUN = re.compile(r"<!--\s*no-run:\s*(.+?)\s*-->")
