@@ -95,6 +95,10 @@ def test_plot_on_a_file_names_the_folder_it_expected(capsys, run_folder):
     code, out, err = call(capsys, "plot", run_folder / "runs.parquet")
     assert code == 2 and out == ""
     assert "is a file" in err and f"escalation-sim plot {run_folder}" in err
+    (run_folder / "figures").mkdir(exist_ok=True)
+    (run_folder / "figures" / "outcomes.png").write_bytes(b"")
+    code, _, err = call(capsys, "plot", run_folder / "figures" / "outcomes.png")
+    assert code == 2 and f"escalation-sim plot {run_folder}" in err
     code, _, err = call(capsys, "plot", run_folder / "nothing")
     assert code == 2 and "no such folder; expected a folder written by `run --out`" in err
 

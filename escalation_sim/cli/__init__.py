@@ -87,7 +87,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def did_you_mean(parser: argparse.ArgumentParser, message: str) -> str:
-    """``"; did you mean 'run'?"`` for argparse's invalid choices and unrecognized options."""
+    """``" (did you mean run?)"`` for argparse's invalid choices and unrecognized options, else ``""``."""
     choice = re.search(r"invalid choice: '([^']*)'", message)
     if choice:
         names = [str(c) for a in parser._actions if a.choices for c in a.choices]

@@ -50,9 +50,9 @@ def check_folder(folder: Path) -> None:
         return
     if not folder.exists():
         raise UsageError(f"{folder}: no such folder; {expected}")
-    parent = folder.parent
-    if any((parent / name).is_file() for name in RESULT_FILES):
-        raise UsageError(f"{folder} is a file; {expected}, here the folder holding it: {PROG} plot {parent}")
+    for parent in list(folder.parents)[:2]:  # a file of a result folder, or of its figures/
+        if any((parent / name).is_file() for name in RESULT_FILES):
+            raise UsageError(f"{folder} is a file; {expected}, here the one holding it: {PROG} plot {parent}")
     raise UsageError(f"{folder} is a file; {expected}")
 
 
