@@ -23,9 +23,14 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from .analysis.sweep import OUTCOMES, SweepResult, _sort_key, load_sweep
 from ._progress import progress_bar
 from .core.plan import OUTCOMES as OUTCOME_CODES  # the order of the codes in result.column("outcome")
-from .batch import BatchResult, load_result
+from .batch import BatchResult, load_result, wilson_interval
+from .labels import measure_label, parameter_label
 
 COLOURS = {"war": "#b2182b", "ceasefire": "#2166ac", "ongoing": "#878787"}
+STATE_COLOURS = {"CC": "#1a9850", "CD": "#fdae61", "DC": "#f46d43", "DD": "#a50026"}
+#: A pair gets a fan chart of its own when, at some step, at least this share of runs has its
+#: actor acting above quiet toward its target; every pair is in the grid figure ``levels``.
+ACTIVE_SHARE = 0.1
 TITLE, LABEL, TICK = 13, 11, 10
 
 
@@ -85,7 +90,9 @@ def plot_outcomes(result: BatchResult, *, ax=None) -> Figure:
     table = _outcome_table(result)
     p = table["probability"].to_numpy()
     err = _errors(p, table["low"], table["high"])
-    bars = ax.bar(list(OUTCOMES), p, yerr=err, capsize=6, color=[COLOURS[o] for o in OUTCOMES])
+    bars = ax.bar(range(len(OUTCOMES)), p, yerr=err, capsize=6, color=[COLOURS[o] for o in OUTCOMES])
+    unit = _unit(result.scenario)
+    ax.set_xticks(range(len(OUTCOMES)), [*OUTCOMES[:-1], f"ongoing\n(still going on {unit} {result.n_steps - 1})"])
     ax.bar_label(bars, labels=[_percent(v) for v in p], padding=4, fontsize=TICK)
     ax.set_ylim(0, min(1.0, max(table["high"].max() * 1.15, 0.05)))
     _percent_axis(ax.yaxis)
@@ -99,16 +106,27 @@ def _percent(p: float) -> str:
 
 
 def plot_survival(result: BatchResult, *, ax=None) -> Figure:
-    """P(no war by step t) over the horizon, with its 95% Wilson band."""
+    """P(no war by step t) over the horizon, with its 95% Wilson band (shaded, edges drawn),
+    the y axis zoomed onto the band and the final value written out."""
     fig, ax = _axes(ax)
     s = result.survival()
-    ax.fill_between(s["step"], s["low"], s["high"], step="post", color=COLOURS["war"], alpha=0.2,
+    colour = COLOURS["war"]
+    ax.fill_between(s["step"], s["low"], s["high"], step="post", color=colour, alpha=0.25,
                     linewidth=0, label="95% interval")
-    ax.step(s["step"], s["survival"], where="post", color=COLOURS["war"], linewidth=2,
-            label="P(no war yet)")
+    for edge in ("low", "high"):
+        ax.step(s["step"], s[edge], where="post", color=colour, linewidth=0.8, alpha=0.8)
+    ax.step(s["step"], s["survival"], where="post", color=colour, linewidth=2.2, label="P(no war yet)")
     ax.set_xlim(0, result.n_steps - 1)
-    ax.set_ylim(min(s["low"].min(), 0.99) - 0.002, 1.001)
+    bottom = float(s["low"].min())
+    ax.set_ylim(bottom - 0.12 * (1 - bottom) - 1e-4, 1 + 0.04 * (1 - bottom) + 1e-4)
     _percent_axis(ax.yaxis)
+    last = s.iloc[-1]
+    unit = result.scenario.time.step_unit if result.scenario.time.step_length == 1 else "step"
+    width = max(last["high"] - last["low"], 1e-9) * 100  # in percentage points: a quarter of it resolved
+    d = int(np.clip(np.ceil(-np.log10(width / 4)), 1, 6))
+    ax.text(0.98, 0.95, f"by {unit} {result.n_steps - 1}: {last['survival']:.{d}%}\n"
+            f"(95% interval {last['low']:.{d}%} to {last['high']:.{d}%})",
+            transform=ax.transAxes, ha="right", va="top", fontsize=TICK)
     ax.legend(fontsize=TICK, frameon=False, loc="lower left")
     _finish(ax, f"Probability that no war has broken out yet\n{_subtitle(result)}",
             _step_label(result.scenario), "P(no war by then)")
@@ -141,6 +159,47 @@ def plot_levels(result: BatchResult, actor: str, target: str, *, ax=None) -> Fig
     return fig
 
 
+def plot_level_grid(result: BatchResult) -> Figure:
+    """Every pair's fan chart in one figure: one row per actor, one panel per target, each
+    the share of runs at each level per step (colour, square-root scale, as ``plot_levels``),
+    with one colour bar for all."""
+    scenario, ids = result.scenario, list(result.scenario.actor_ids)
+    n, n_levels = len(ids), len(scenario.ladder)
+    fig = Figure(figsize=(3.7 * (n - 1) + 2.6, 1.9 * n + 1.3), layout="constrained")
+    axes = fig.subplots(n, n - 1, sharex=True, sharey=True, squeeze=False)
+    pair_index = {(int(a), int(t)): k for k, (a, t) in enumerate(result.pairs)}
+    image = None
+    for i in range(n):
+        for j, target in enumerate(t for t in range(n) if t != i):
+            ax = axes[i, j]
+            ax.set_title(f"{scenario.actor(ids[i]).name} toward {scenario.actor(ids[target]).name}", fontsize=TICK)
+            ax.tick_params(labelsize=TICK)
+            if (i, target) not in pair_index:
+                continue
+            share = result.counts[:, pair_index[i, target], :].T / result.n_runs
+            image = ax.imshow(share, origin="lower", aspect="auto", cmap="magma_r", norm=PowerNorm(0.5, 0, 1),
+                              interpolation="nearest", extent=(-0.5, result.n_steps - 0.5, -0.5, n_levels - 0.5))
+    axes[0, 0].set_yticks(range(n_levels), _level_labels(scenario))
+    for ax in axes[-1]:
+        ax.set_xlabel(_step_label(scenario), fontsize=TICK)
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes, shrink=0.6, pad=0.01)
+        bar.set_label("Share of runs at that level", fontsize=LABEL)
+        bar.set_ticks([0, 0.01, 0.05, 0.2, 0.5, 1])
+        bar.ax.tick_params(labelsize=TICK)
+        _percent_axis(bar.ax.yaxis, decimals=0)
+    fig.suptitle(f"Who acts at which level toward whom, over time\n{_subtitle(result)}", fontsize=TITLE)
+    return fig
+
+
+def active_pairs(result: BatchResult, threshold: float = ACTIVE_SHARE) -> list[tuple[str, str]]:
+    """The (actor, target) pairs in which something happens: at some step, at least
+    ``threshold`` of the runs have the actor acting above quiet toward the target."""
+    above_quiet = (result.n_runs - result.counts[:, :, 0]).max(axis=0) / result.n_runs
+    ids = result.scenario.actor_ids
+    return [(ids[a], ids[t]) for (a, t), share in zip(result.pairs, above_quiet) if share >= threshold]
+
+
 def _index(ids: list[str], actor: str) -> int:
     if actor not in ids:
         raise ValueError(f"no actor {actor!r} in this scenario (actors: {', '.join(ids)})")
@@ -162,30 +221,48 @@ def plot_peak_levels(result: BatchResult, *, ax=None) -> Figure:
 
 
 def plot_durations(result: BatchResult, *, ax=None) -> Figure:
-    """Histogram of the step each run ended, one histogram per outcome (war and ceasefire end
-    a run early; ongoing runs end at the horizon), on a log scale so that rare wars show."""
+    """When the runs that ended early ended: per step (or bin of steps), the share of runs
+    that ended in war and in a ceasefire, side by side, on a log scale so that rare wars show.
+
+    Runs still going at the horizon have not ended (they are censored): they are not drawn
+    as bars; a dashed line marks the horizon and the legend gives their share.
+    """
     fig, ax = _axes(ax)
     # counted with bincount from two columns, so that a batch of any size draws in constant memory
     outcomes, end_steps = result.column("outcome"), result.column("end_step").astype(np.intp)
-    width, unit = -(-result.n_steps // 100), result.scenario.time.step_unit  # at most 100 bins
-    edges = np.arange(0, result.n_steps + width, width) - 0.5
-    for outcome in ("ongoing", "ceasefire", "war"):  # the rarest in front
+    width, unit = -(-result.n_steps // 100), _unit(result.scenario)  # at most 100 bins
+    n_bins = -(-result.n_steps // width)
+    edges = np.arange(n_bins + 1) * width - 0.5
+    ending = [o for o in ("war", "ceasefire") if (outcomes == OUTCOME_CODES.index(o)).any()]
+    slot = width / max(len(ending), 1)
+    for k, outcome in enumerate(ending):
         ended = end_steps[outcomes == OUTCOME_CODES.index(outcome)]
-        if len(ended):
-            share = _percent(len(ended) / result.n_runs)
-            per_step = np.bincount(ended, minlength=len(edges) * width)[: (len(edges) - 1) * width]
-            ax.stairs(per_step.reshape(-1, width).sum(axis=1) / result.n_runs, edges, fill=True, alpha=0.75,
-                      color=COLOURS[outcome], label=f"{outcome} ({share} of runs)")
-    ax.set_xlim(edges[0], edges[-1])
-    ax.set_yscale("log")
-    ax.set_ylim(top=min(ax.get_ylim()[1], 1.5))
+        share = np.bincount(ended // width, minlength=n_bins)[:n_bins] / result.n_runs
+        drawn = share > 0
+        ax.bar((edges[:-1] + (k + 0.5) * slot)[drawn], share[drawn], slot, color=COLOURS[outcome],
+               label=f"ended in {outcome}: {len(ended):,} runs ({_percent(len(ended) / result.n_runs)})")
+    ongoing = int((outcomes == OUTCOME_CODES.index("ongoing")).sum())
+    ax.axvline(edges[-1], color=COLOURS["ongoing"], linestyle="--", linewidth=2,
+               label=f"still going at the horizon ({unit} {result.n_steps - 1}): {ongoing:,} runs "
+                     f"({_percent(ongoing / result.n_runs)}), not drawn")
+    ax.set_xlim(edges[0], edges[-1] + 0.5)
+    if ending:
+        ax.set_yscale("log")
+        lowest = 1 / result.n_runs  # one run: the shortest bar, kept clear of the axis
+        highest = max(p.get_height() for p in ax.patches)
+        ax.set_ylim(lowest / 2, min(highest * (highest / lowest) ** 0.6, 2.0))  # room for the legend
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.4g}%"))
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], fontsize=TICK, frameon=False, loc="upper left")
+    handles, labels = ax.get_legend_handles_labels()  # the bars first, the horizon last
+    ax.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], fontsize=TICK, frameon=False, loc="upper left")
     _finish(ax, f"When the runs end\n{_subtitle(result)}", _step_label(result.scenario, " the run ended"),
-            f"Share of runs ending that {unit} (log)" if width == 1 else
-            f"Share of runs ending in each {width}-{unit} bin (log)")
+            f"Share of runs ending that {unit} (log scale)" if width == 1 else
+            f"Share of runs ending in each {width}-{unit} bin (log scale)")
     return fig
+
+
+def _unit(scenario) -> str:
+    t = scenario.time
+    return t.step_unit if t.step_length == 1 else "step"
 
 
 def plot_comparison(results: Sequence[BatchResult] | Mapping[str, BatchResult], *, ax=None) -> Figure:
@@ -205,11 +282,103 @@ def plot_comparison(results: Sequence[BatchResult] | Mapping[str, BatchResult], 
         bars = ax.bar(x + (k - (len(items) - 1) / 2) * width, p, width, yerr=err, capsize=4,
                       label=f"{label} ({result.n_runs:,} runs)", color=f"C{k}")
         ax.bar_label(bars, labels=[_percent(v) for v in p], padding=3, fontsize=TICK)
-    ax.set_xticks(x, list(OUTCOMES))
+    ax.set_xticks(x, [*OUTCOMES[:-1], "ongoing\n(still going at the horizon)"])
     ax.set_ylim(0, 1.1)
     _percent_axis(ax.yaxis)
     ax.legend(fontsize=TICK, frameon=False, loc="upper left")
     _finish(ax, "How the runs end, scenario by scenario", "Outcome", "Share of runs (95% interval)")
+    return fig
+
+
+# -- two players on two levels ----------------------------------------------------------------
+
+def plot_match_states(result: BatchResult, *, ax=None) -> Figure:
+    """A match's turns by state: the shares of CC, CD, DC and DD (4 bars, the first actor's
+    act first) with 95% intervals, and the cooperation rate and payoffs per turn written out.
+    For batches with ``result.is_match`` (two actors on two levels)."""
+    fig, ax = _axes(ax)
+    table, (a, b) = result.match_summary(), result.scenario.actor_ids
+    name = {k: result.scenario.actor(k).name for k in (a, b)}
+    states = ["CC", "CD", "DC", "DD"]
+    p = table.loc[states, "mean"].to_numpy()
+    err = _errors(p, table.loc[states, "low"], table.loc[states, "high"])
+    bars = ax.bar(range(4), p, yerr=err, capsize=6, color=[STATE_COLOURS[k] for k in states])
+    ax.bar_label(bars, labels=[_percent(v) for v in p], padding=4, fontsize=TICK)
+    ax.set_xticks(range(4), ["both cooperate\n(CC)", f"only {name[b]}\ndefects (CD)",
+                             f"only {name[a]}\ndefects (DC)", "both defect\n(DD)"])
+    ax.set_ylim(0, min(1.0, max(table.loc[states, "high"].max() * 1.25, 0.05)))
+    _percent_axis(ax.yaxis)
+    c = table.loc["cooperation"]
+    ax.text(0.98, 0.97, f"cooperation rate {_percent(c['mean'])}\npayoff per turn: "
+            f"{name[a]} {table.loc[f'payoff_{a}', 'mean']:.2f}, {name[b]} {table.loc[f'payoff_{b}', 'mean']:.2f}",
+            transform=ax.transAxes, ha="right", va="top", fontsize=TICK)
+    _finish(ax, f"How the turns go\n{_subtitle(result)}", "State of a turn",
+            "Share of turns (95% interval)")
+    return fig
+
+
+def plot_cooperation(result: BatchResult, *, ax=None) -> Figure:
+    """Per turn, the share of runs in which each player cooperates (level 0), with 95% Wilson
+    bands. For batches with ``result.is_match`` (two actors on two levels)."""
+    fig, ax = _axes(ax)
+    ids = result.scenario.actor_ids
+    steps = np.arange(result.n_steps)
+    for k, colour, style in zip(range(2), ("#1b9e77", "#7570b3"), ("-", "--")):  # dashed: both show when equal
+        pair = int(np.flatnonzero((result.pairs[:, 0] == k) & (result.pairs[:, 1] == 1 - k))[0])
+        cooperating = result.counts[:, pair, 0]
+        low, high = wilson_interval(cooperating, result.n_runs)
+        ax.fill_between(steps, low, high, color=colour, alpha=0.25, linewidth=0)
+        ax.plot(steps, cooperating / result.n_runs, color=colour, linewidth=2, linestyle=style,
+                label=f"{result.scenario.actor(ids[k]).name} cooperates")
+    ax.set_xlim(0, result.n_steps - 1)
+    ax.set_ylim(0, 1.02)
+    _percent_axis(ax.yaxis)
+    ax.legend(fontsize=TICK, frameon=False, loc="lower left")
+    _finish(ax, f"Cooperation turn by turn\n{_subtitle(result)}", _step_label(result.scenario),
+            "Share of runs (95% interval)")
+    return fig
+
+
+# -- populations ------------------------------------------------------------------------------
+
+#: Distinct colours for up to 20 strategies (tab10, then ten more of other hues); past ten the
+#: lines are also dashed, so that no two strategies look alike.
+STRATEGY_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                    "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#6a3d9a", "#b15928", "#33a02c",
+                    "#fb9a99", "#a6cee3", "#fdbf6f", "#cab2d6", "#b2df8a", "#e31a1c"]
+
+
+def plot_ecological(cases: Mapping[str, pd.DataFrame], *, title: str = "Population shares over the generations") -> Figure:
+    """Ecological (replicator) dynamics, one panel per case, each strategy in the same
+    distinct colour in every panel and named once in a shared legend.
+
+    Parameters
+    ----------
+    cases : mapping from panel title to DataFrame
+        Shares per generation as returned by ``games.ecological`` (index ``generation``, one
+        column per strategy).
+    title : str
+        The figure's title.
+    """
+    if not cases:
+        raise ValueError("plot_ecological: expected at least one case")
+    names = list(dict.fromkeys(name for shares in cases.values() for name in shares.columns))
+    if len(names) > len(STRATEGY_COLOURS):
+        raise ValueError(f"plot_ecological: at most {len(STRATEGY_COLOURS)} strategies, got {len(names)}")
+    style = {name: (STRATEGY_COLOURS[k], "-" if k < 10 else "--") for k, name in enumerate(names)}
+    fig = Figure(figsize=(5.2 * len(cases) + 3.2, 4.6), layout="constrained")
+    axes = fig.subplots(1, len(cases), sharey=True, squeeze=False)[0]
+    for ax, (panel, shares) in zip(axes, cases.items()):
+        for name in shares.columns:
+            colour, line = style[name]
+            ax.plot(shares.index, shares[name], color=colour, linestyle=line, linewidth=2,
+                    label=str(name).replace("_", " "))
+        ax.set_ylim(-0.02, 1.02)
+        _percent_axis(ax.yaxis)
+        _finish(ax, panel, "Generation", "Share of the population" if ax is axes[0] else "")
+    handles = {h.get_label(): h for ax in axes for h in ax.get_lines()}
+    fig.legend(handles.values(), handles.keys(), loc="outside right center", fontsize=TICK, frameon=False)
+    fig.suptitle(title, fontsize=TITLE)
     return fig
 
 
@@ -226,7 +395,8 @@ def plot_sweep_heatmap(sweep: SweepResult, *, x: str | None = None, y: str | Non
     fig, ax = _axes(ax, figsize=(8, 5.5))
     x, y = _two_parameters(sweep, x, y)
     table = sweep.table.pivot_table(index=y, columns=x, values=f"p_{outcome}", aggfunc="mean")
-    image = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="Reds", vmin=0, vmax=1)
+    cmap = {"war": "Reds", "ceasefire": "Blues", "ongoing": "Greys"}[outcome]  # the outcome's colour, as in the bars
+    image = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap=cmap, vmin=0, vmax=1)
     for (i, j), p in np.ndenumerate(table.to_numpy()):
         ax.text(j, i, _percent(p), ha="center", va="center", fontsize=TICK,
                 color="white" if p > 0.6 else "black")
@@ -236,7 +406,8 @@ def plot_sweep_heatmap(sweep: SweepResult, *, x: str | None = None, y: str | Non
     bar.set_label(f"P({outcome})", fontsize=LABEL)
     bar.ax.tick_params(labelsize=TICK)
     _percent_axis(bar.ax.yaxis)
-    _finish(ax, f"P({outcome}) over the grid\n{_sweep_subtitle(sweep)}", x, y)
+    _finish(ax, f"P({outcome}) over the grid\n{_sweep_subtitle(sweep)}", parameter_label(x, sweep.scenario),
+            parameter_label(y, sweep.scenario))
     ax.spines[["top", "right"]].set_visible(True)
     return fig
 
@@ -284,10 +455,11 @@ def plot_sweep(sweep: SweepResult, parameter: str | None = None, *,
     ax.set_ylim(-0.02, 1.02)
     _percent_axis(ax.yaxis)
     what = "Share of runs" if len(outcomes) > 1 else f"P({outcomes[0]})"
-    title = f"{'Outcomes' if len(outcomes) > 1 else what} as {parameter} varies"
+    title = f"How {'the outcomes change' if len(outcomes) > 1 else what + ' changes'} over the sweep"
     if others and not (sweep.metadata.get("design") == "grid" and len(others) == 1):
-        title += " (others vary too)"
-    _finish(ax, f"{title}\n{_sweep_subtitle(sweep)}", parameter, f"{what} (95% interval)")
+        title += " (other parameters vary too)"
+    _finish(ax, f"{title}\n{_sweep_subtitle(sweep)}", parameter_label(parameter, sweep.scenario),
+            f"{what} (95% interval)")
     return fig
 
 
@@ -302,10 +474,22 @@ def plot_sweep_measure(sweep: SweepResult, measure: str, parameter: str | None =
     mean, se = sweep.table[f"mean_{measure}"], sweep.table[f"se_{measure}"]
     table = sweep.table.assign(_low=mean - 1.96 * se, _high=mean + 1.96 * se)
     _draw_sweep(ax, sweep, table, parameter, others, [(f"mean_{measure}", "_low", "_high", "#4d4d4d", "mean")])
-    name = measure.replace("_", " ")
-    _finish(ax, f"Mean {name} as {parameter} varies\n{_sweep_subtitle(sweep)}", parameter,
-            f"Mean {name} (95% interval)")
+    name = measure_label(measure, sweep.scenario)
+    if measure == "peak_level":  # a level axis: the level names at the whole levels in view
+        _level_ticks(ax, sweep.scenario)
+    _finish(ax, f"{name}: mean over the sweep\n{_sweep_subtitle(sweep)}", parameter_label(parameter, sweep.scenario),
+            f"{name}, mean (95% interval)")
     return fig
+
+
+def _level_ticks(ax, scenario) -> None:
+    low, high = ax.get_ylim()
+    levels = [k for k in range(len(scenario.ladder)) if low <= k <= high]
+    if not levels:  # the view lies between two levels: widen it to the nearest ones
+        levels = [int(np.floor(low)), int(np.ceil(high))]
+        ax.set_ylim(levels[0] - 0.1, levels[-1] + 0.1)
+    names = _level_labels(scenario)
+    ax.set_yticks(levels, [f"{k} {names[k]}" for k in levels])
 
 
 def _sweep_axis(sweep: SweepResult, parameter) -> tuple[str, list[str]]:
@@ -325,7 +509,8 @@ def _draw_sweep(ax, sweep, table, parameter, others, series) -> None:
         levels = sorted(table[others[0]].unique(), key=_sort_key)
         for level, colour in zip(levels, _ramp(len(levels))):
             _line(ax, table[table[others[0]] == level], parameter, (value, low, high), colour, _tick(level))
-        ax.legend(title=others[0], fontsize=TICK, title_fontsize=TICK, frameon=False)
+        ax.legend(title=parameter_label(others[0], sweep.scenario), fontsize=TICK, title_fontsize=TICK,
+                  frameon=False)
         return
     for value, low, high, colour, label in series:
         if grid and not others:
@@ -354,10 +539,11 @@ def _errors(p, low, high) -> np.ndarray:
     return np.clip(np.vstack([p - low, high - p]), 0, None)
 
 
-def plot_sensitivity(table: pd.DataFrame, *, measure: str = "war", ax=None) -> Figure:
+def plot_sensitivity(table: pd.DataFrame, *, measure: str = "war", scenario=None, ax=None) -> Figure:
     """Sobol' first- and total-order indices of one measure (a table from ``sensitivity``),
-    two bars per parameter with their bootstrap intervals."""
-    fig, ax = _axes(ax)
+    two bars per parameter with their bootstrap intervals. ``scenario`` names the parameters'
+    actors (by default the bundled scenario named in ``table.attrs``, if there is one)."""
+    fig, ax = _axes(ax, figsize=(10, 4.8))  # room for parameter names in words
     rows = table[table["measure"] == measure]
     if rows.empty:
         raise ValueError(f"plot_sensitivity: no measure {measure!r} (measures: {', '.join(table['measure'].unique())})")
@@ -367,16 +553,28 @@ def plot_sensitivity(table: pd.DataFrame, *, measure: str = "war", ax=None) -> F
         err = _errors(v, rows[f"{order}_low"], rows[f"{order}_high"])
         ax.barh(y + (k - 0.5) * 0.38, v, 0.38, xerr=err, capsize=4, color=f"C{k}",
                 label=order.replace("_", " "))
-    ax.set_yticks(y, rows["parameter"])
+    scenario = scenario if scenario is not None else _attrs_scenario(table)
+    ax.set_yticks(y, [parameter_label(k, scenario) for k in rows["parameter"]])
     ax.invert_yaxis()  # the table's first parameter on top, first order above total order
     ax.axvline(0, color="black", linewidth=0.8)
+    if ax.get_xlim()[1] > 1:  # a share of variance is at most 1: beyond is the estimators' scatter
+        ax.axvline(1, color="#878787", linewidth=1, linestyle=":", label="1 (all of the variance)")
     ax.legend(fontsize=TICK, frameon=False)
-    name = f"P({measure})" if measure in OUTCOMES else f"mean {measure}"
+    name = f"P({measure})" if measure in OUTCOMES else f"the mean of {measure_label(measure, scenario).lower()}"
     a = table.attrs
     subtitle = (f"\n{a['scenario']}: n = {a['n']} base samples, {a['n_runs']:,} runs per point"
                 if {"scenario", "n", "n_runs"} <= set(a) else "")
     _finish(ax, f"Sobol' sensitivity of {name}{subtitle}", "Index (share of variance, 95% bootstrap interval)", "")
     return fig
+
+
+def _attrs_scenario(table: pd.DataFrame):
+    from .scenario import load_scenario
+
+    try:
+        return load_scenario(table.attrs["scenario"])
+    except Exception:  # a scenario that is not bundled: the labels use actor ids
+        return None
 
 
 # -- files ------------------------------------------------------------------------------------
@@ -405,15 +603,20 @@ def _folder_figures(folder: Path) -> dict[str, Figure]:
     sweep_file, sensitivity_file = folder / "sweep.json", folder / "sensitivity.parquet"
     if not (sweep_file.is_file() or sensitivity_file.is_file()):
         return _batch_figures(load_result(folder))  # its error names what is missing
-    out = _sweep_figures(load_sweep(folder)) if sweep_file.is_file() else {}
+    sweep = load_sweep(folder) if sweep_file.is_file() else None
+    out = _sweep_figures(sweep) if sweep is not None else {}
     if sensitivity_file.is_file():
-        out.update(_sensitivity_figures(pd.read_parquet(sensitivity_file)))
+        out.update(_sensitivity_figures(pd.read_parquet(sensitivity_file), sweep.scenario if sweep else None))
     return out
 
 
 def _batch_figures(result: BatchResult) -> dict[str, Figure]:
-    """Outcomes, peak levels and a fan chart per pair; the survival curve where war can
-    happen, the durations where a run can end early."""
+    """A match (two actors on two levels): its states and cooperation turn by turn. Otherwise
+    outcomes and peak levels; the survival curve where war can happen, the durations where a
+    run can end early; every pair's levels in one grid (more than two actors) and a fan chart
+    for each pair in which something happens (``active_pairs``)."""
+    if result.is_match:
+        return {"outcomes": plot_match_states(result), "cooperation": plot_cooperation(result)}
     outcomes = result.scenario.outcomes
     out = {"outcomes": plot_outcomes(result)}
     if outcomes.war_level is not None:
@@ -421,9 +624,10 @@ def _batch_figures(result: BatchResult) -> dict[str, Figure]:
     out["peak_level"] = plot_peak_levels(result)
     if outcomes.war_level is not None or outcomes.quiet_steps is not None:
         out["duration"] = plot_durations(result)
-    ids = result.scenario.actor_ids
-    for actor, target in result.pairs:
-        out[f"levels_{ids[actor]}_{ids[target]}"] = plot_levels(result, ids[actor], ids[target])
+    if len(result.scenario.actors) > 2:
+        out["levels"] = plot_level_grid(result)
+    for actor, target in active_pairs(result):
+        out[f"levels_{actor}_{target}"] = plot_levels(result, actor, target)
     return out
 
 
@@ -443,8 +647,8 @@ def _sweep_figures(sweep: SweepResult) -> dict[str, Figure]:
     return out
 
 
-def _sensitivity_figures(table: pd.DataFrame) -> dict[str, Figure]:
-    return {f"sensitivity_{m}": plot_sensitivity(table, measure=m) for m in table["measure"].unique()}
+def _sensitivity_figures(table: pd.DataFrame, scenario=None) -> dict[str, Figure]:
+    return {f"sensitivity_{m}": plot_sensitivity(table, measure=m, scenario=scenario) for m in table["measure"].unique()}
 
 
 def write_figures(source, out_dir, formats: Sequence[str] = ("png", "svg"), *, dpi: int = 150,

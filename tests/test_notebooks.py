@@ -1,9 +1,12 @@
 """Every tutorial notebook executes from top to bottom without an error, in a fresh kernel of
 this Python (nbclient), and keeps the shape the course relies on: a markdown cell first saying
-what it teaches, exercises last, and committed outputs with figures."""
+what it teaches, exercises last, and committed outputs with figures. The answer key
+(docs/teaching-answers.md) answers every exercise, and its code, with the asserts that check
+its claims, runs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,14 +14,17 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ANSWERS = ROOT / "docs" / "teaching-answers.md"
 CELL_TIMEOUT = 300  # seconds; the million-run cell of the quickstart is the slowest
 
 
 def test_the_four_tutorials_are_there():
     names = [path.stem for path in NOTEBOOKS]
     assert names == ["01_quickstart", "02_seed_crisis", "03_tit_for_tat_and_noise",
-                     "04_tournaments_and_evolution"]
+                     "04_tournaments_and_evolution",
+                     "06_evolution_and_bounded_rationality"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -38,3 +44,32 @@ def test_a_notebook_executes_without_error(path):
     client.execute()  # raises CellExecutionError, naming the cell, on any error
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+
+
+def _exercises(path) -> list[int]:
+    text = nbformat.read(path, as_version=4).cells[-1].source
+    return [int(n) for n in re.findall(r"^(\d+)\. ", text, flags=re.M)]
+
+
+def _answer_sections() -> dict[str, list[int]]:
+    sections = re.split(r"^## Notebook (\d\d)", ANSWERS.read_text(), flags=re.M)
+    return {number: [int(n) for n in re.findall(r"^\*\*(\d+)\. ", body, flags=re.M)]
+            for number, body in zip(sections[1::2], sections[2::2])}
+
+
+def test_the_answer_key_answers_every_exercise_of_every_notebook():
+    answers = _answer_sections()
+    for path in NOTEBOOKS:
+        exercises = _exercises(path)
+        assert exercises, f"{path.name}: no numbered exercises"
+        assert answers.get(path.stem[:2]) == exercises, f"{ANSWERS.name}: the answers to {path.name}"
+
+
+def test_the_answer_key_runs_and_its_claims_hold():
+    """The blocks run in order in one namespace; their asserts check what the prose claims."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    namespace: dict = {}
+    for k, block in enumerate(re.findall(r"```python\n(.*?)```", ANSWERS.read_text(), flags=re.S)):
+        exec(compile(block, f"{ANSWERS.name}, block {k}", "exec"), namespace)  # noqa: S102

@@ -111,6 +111,13 @@ class ActorAgent(mesa.Agent):
             cells = batch.pairs
             intended[cells] = batch.group.kernel.decide(t, prev[cells], stimulus[cells], batch.state, u)
 
+    def remember(self, meant: np.ndarray) -> None:
+        """Give the policies that keep it the level each of this actor's acts was meant to have
+        (``core.step.act``), as the core does after every step."""
+        for batch in self._batches:
+            if hasattr(batch.group.kernel, "remember"):
+                batch.group.kernel.remember(batch.state, meant[batch.pairs])
+
 
 class StateAgent(ActorAgent):
     """A state: it answers each other actor with its policy toward that actor."""

@@ -18,8 +18,9 @@ import numpy as np
 
 from .._frames import trajectory_frame
 from .._rng import RngLike, seed_sequence
+from ..core.horizon import last_steps
 from ..core.plan import OUTCOMES, compile_plan
-from ..core.step import act, perceive
+from ..core.step import act, perceive, remembers
 from ..scenario import Scenario, load_scenario
 from . import story
 from .actors import ActorAgent, make_agent
@@ -114,7 +115,9 @@ class EscalationModel(mesa.Model):
         self._levels = np.zeros((self.n_steps, P), dtype=np.int8)
         self._why = np.zeros((self.n_steps, P), dtype=np.int8)
         self._intended = np.zeros((self.n_steps, P), dtype=np.int8)
-        self._tally = RunTally(plan, self.n_steps)
+        # The run's last step: n_steps - 1, or its random horizon drawn as the core draws it.
+        self._last = int(last_steps(self.seed_sequence, self.run, 1, self.scenario.time.prob_end, self.n_steps)[0])
+        self._tally = RunTally(plan, self._last + 1)
         # Per act: harm is the severity of its level, the payoff a look-up [own, other's level];
         # level 0 is no act, so it carries no harm (the engine counts hostile levels only).
         severity = plan.severity.astype(np.float64)
@@ -145,12 +148,16 @@ class EscalationModel(mesa.Model):
             agent.decide(t, self._prev, stimulus, words, intended)
         self._intended[t] = intended[:, 0]
         why = np.empty_like(intended)
-        executed = act(plan, t, intended, misread, words, why)
+        meant = np.empty_like(intended) if remembers(plan) else None
+        executed = act(plan, t, intended, misread, words, why, meant)
+        if meant is not None:
+            for agent in self._actors:
+                agent.remember(meant)
         self._why[t], self._levels[t] = why[:, 0], executed[:, 0]
         self._prev, self._level_list = executed, executed[:, 0].tolist()
         self._tally.add(t, self._level_list, stimulus[:, 0].tolist())
         self._add_totals(self._level_list)
-        self.running = not (self._tally.ended or t == self.n_steps - 1)
+        self.running = not (self._tally.ended or t == self._last)
         self.datacollector.collect(self)
 
     def _add_totals(self, levels: list[int]) -> None:

@@ -21,12 +21,30 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def wilson_interval(count, n, z: float = 1.959963984540054):
-    """Wilson score interval for a binomial proportion (95% by default); arrays broadcast."""
+    """Wilson score interval for a binomial proportion (95% by default); arrays broadcast.
+
+    Parameters
+    ----------
+    count, n : int or array of int
+        Successes and trials, ``0 <= count <= n``, ``n >= 1``.
+    z : float
+        Standard normal quantile of the confidence level.
+
+    Returns
+    -------
+    low, high : float or array
+        The interval's bounds (Wilson 1927). They lie in ``[0, 1]`` and contain the estimate
+        ``count / n`` for every ``(count, n)``: exact arithmetic guarantees both, and the
+        bounds are clipped so that rounding cannot break them (``(16, 16)`` gave an upper
+        bound of ``1 + 2**-52``, ``(0, 21)`` a lower bound of ``-1.4e-17``).
+    """
     count, n = np.asarray(count, dtype=float), np.asarray(n, dtype=float)
     p = count / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    low = np.minimum(np.maximum(centre - half, 0.0), p)
+    high = np.maximum(np.minimum(centre + half, 1.0), p)
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -200,6 +218,77 @@ class BatchResult:
             raise IndexError(f"run must be an integer in 0..{self.n_runs - 1}, got {run!r}")
         end = int(self.column("end_step")[run]) + 1
         return trajectory_frame(self._levels[:end, :, run], self.pairs, self.scenario.actor_ids)
+
+    # -- two players on two levels ---------------------------------------------------------
+    @property
+    def is_match(self) -> bool:
+        """Whether the batch is a match of the iterated prisoner's dilemma: two actors on a
+        two-level ladder (0 = cooperate, 1 = defect), as in ``ipd_noise`` and ``echo_generosity``."""
+        return len(self.scenario.actors) == 2 and len(self.scenario.ladder) == 2
+
+    def state_counts(self) -> np.ndarray:
+        """Number of turns of each run spent in CC, CD, DC and DD (the first actor's act first).
+
+        Derived from per-run columns: on two levels a defection inflicts the severity of level 1,
+        so harm inflicted counts a player's defections, and a hostile step is one in which at
+        least one player defected.
+
+        Returns
+        -------
+        ndarray of int64, shape (n_runs, 4)
+            Each row sums to the run's number of turns (``end_step + 1``).
+
+        Raises
+        ------
+        ValueError
+            If the batch is not a match (``is_match``).
+        """
+        if not self.is_match:
+            raise ValueError(f"{self.scenario.name}: state counts need two actors on a two-level ladder, "
+                             f"not {len(self.scenario.actors)} actors on {len(self.scenario.ladder)} levels")
+        a, b = self.scenario.actor_ids
+        severity = self.scenario.ladder[1].severity
+        turns = self.column("end_step").astype(np.int64) + 1
+        hostile = self.column("hostile_steps").astype(np.int64)
+        da = np.rint(self.column(f"harm_inflicted_{a}") / severity).astype(np.int64)
+        db = np.rint(self.column(f"harm_inflicted_{b}") / severity).astype(np.int64)
+        dd = da + db - hostile
+        return np.column_stack([turns - hostile, db - dd, da - dd, dd])
+
+    def match_summary(self) -> pd.DataFrame:
+        """What a match is about, per turn: the cooperation rate, the shares of CC, CD, DC and
+        DD, and each player's mean payoff per turn, with 95% intervals.
+
+        Each run counts once: the value is the mean over runs of the run's share (or payoff per
+        turn), its standard error the runs' standard deviation over sqrt(n_runs), and the
+        interval the mean +- 1.96 standard errors.
+
+        Returns
+        -------
+        DataFrame
+            Index ``quantity``: ``cooperation``, ``CC``, ``CD``, ``DC``, ``DD``,
+            ``payoff_<id>`` for each actor; columns ``mean``, ``se``, ``low``, ``high``.
+
+        Raises
+        ------
+        ValueError
+            If the batch is not a match (``is_match``).
+        """
+        counts = self.state_counts()
+        turns = counts.sum(axis=1, keepdims=True)
+        shares = counts / turns
+        ids = self.scenario.actor_ids
+        per_run = {"cooperation": shares[:, 0] + (shares[:, 1] + shares[:, 2]) / 2,
+                   **{state: shares[:, k] for k, state in enumerate(("CC", "CD", "DC", "DD"))},
+                   **{f"payoff_{a}": self.column(f"payoff_{a}") / turns[:, 0] for a in ids}}
+        rows = {}
+        for name, values in per_run.items():
+            mean = float(values.mean())
+            se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+            rows[name] = (mean, se, mean - 1.959963984540054 * se, mean + 1.959963984540054 * se)
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "se", "low", "high"])
+        table.index.name = "quantity"
+        return table
 
     # -- files -------------------------------------------------------------------------------
     def save(self, folder) -> Path:

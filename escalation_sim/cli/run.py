@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..batch import simulate
-from ..batch.format import batch_header, measure_table, outcome_table
+from ..batch.format import batch_header, measure_table, outcome_table, percent
 from ..batch.result import MEASURES
 from ..batch.store import open_executor, read_manifest, run_to_folder, summary_dict
 from .common import (OK, OUTCOME_NAMES, PROG, UsageError, add_json, add_parallel_options, add_scenario_options,
@@ -154,8 +154,30 @@ def format_result(result) -> str:
     """The run's header, outcome table and measure quantiles, as printed by ``run``."""
     summary, scenario = result.summary(), result.scenario
     levels = "levels: " + ", ".join(f"{k} {name}" for k, name in enumerate(scenario.level_names()))
+    if result.is_match:  # two players on two levels: no war and no ceasefire, a game's numbers instead
+        return "\n".join([*batch_header(result), "", _match_table(result), "", levels])
     return "\n".join([*batch_header(result), "", outcome_table(summary.outcomes), "",
                       _measure_table(summary, scenario), "", levels])
+
+
+def _match_table(result) -> str:
+    """Cooperation rate, shares of CC/CD/DC/DD and payoffs per turn, with 95% intervals."""
+    table, (a, b) = result.match_summary(), result.scenario.actor_ids
+    name = {k: result.scenario.actor(k).name for k in (a, b)}
+    words = {"cooperation": "cooperation rate",
+             "CC": "both cooperate (CC)", "CD": f"only {name[b]} defects (CD)",
+             "DC": f"only {name[a]} defects (DC)", "DD": "both defect (DD)",
+             f"payoff_{a}": f"payoff per turn, {name[a]}", f"payoff_{b}": f"payoff per turn, {name[b]}"}
+    width = max(len(w) for w in words.values()) + 2
+    rows = [f"{'per turn, mean over runs':<{width}} {'mean':>8}   95% interval"]
+    for key, label in words.items():
+        r = table.loc[key]
+        if key.startswith("payoff_"):
+            cells = (f"{r['mean']:.3f}", f"{r['low']:.3f} - {r['high']:.3f}")
+        else:
+            cells = (percent(r["mean"]), f"{percent(r['low'])} - {percent(r['high'])}")
+        rows.append(f"{label:<{width}} {cells[0]:>8}   {cells[1]}")
+    return "\n".join(rows)
 
 
 def _measure_table(summary, scenario) -> str:

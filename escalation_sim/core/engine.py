@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .draws import STREAM_BLOCK, BlockWords
+from .horizon import last_steps
 from .plan import CEASEFIRE, WAR, Plan
 from .step import advance
 
@@ -101,12 +102,16 @@ def run_chunk(plan: Plan, seq: np.random.SeedSequence, first_run: int, n_runs: i
     words = BlockWords(seq, first_run // STREAM_BLOCK, n_runs, plan.n_policy_draws, plan.n_noise_draws)
     states = [g.kernel.initial_state((g.pairs.stop - g.pairs.start, n_runs)) for g in plan.groups]
     tally = _Tally(plan, n_runs, n_steps, trajectories)
+    prob_end = plan.scenario.time.prob_end
+    last = last_steps(seq, first_run, n_runs, prob_end, n_steps) if prob_end > 0 else None
     prev = np.zeros((P, n_runs), dtype=np.int8)
     for t in range(n_steps):
         executed, stimulus = advance(plan, t, prev, states, words.next())
         if tally.n_ended:
             executed *= tally.active
         tally.add(t, executed, stimulus)
+        if last is not None:
+            tally.end_at_horizon(t, last, executed)
         if tally.n_ended == n_runs:
             tally.finish_early(t)
             break
@@ -247,6 +252,18 @@ class _Tally:
             self.absorbed[t + 1] += np.bincount(final.ravel(), minlength=self.absorbed[t + 1].size).reshape(self.absorbed[t + 1].shape)
         if ended:
             self.n_ended = self.n_runs - int(np.count_nonzero(self.active))
+
+    def end_at_horizon(self, t: int, last: np.ndarray, executed: np.ndarray) -> None:
+        """End the runs still active whose random horizon ``last`` (their last step, shape
+        ``(n_runs,)``) is ``t``: outcome ongoing, end step ``t`` (``core.horizon``)."""
+        index = np.flatnonzero((last == t) & self.active)
+        if not index.size:
+            return
+        self.runs["end_step"][index] = t
+        self.active[index] = False
+        final = executed.take(index, axis=1).astype(np.intp) + self.pair_offset
+        self.absorbed[t + 1] += np.bincount(final.ravel(), minlength=self.absorbed[t + 1].size).reshape(self.absorbed[t + 1].shape)
+        self.n_ended = self.n_runs - int(np.count_nonzero(self.active))
 
     def finish_early(self, t: int) -> None:
         """Every run ended at or before step ``t``: the later steps hold only ended runs."""

@@ -71,8 +71,19 @@ def advance(plan: Plan, t: int, prev: np.ndarray, states: list, words: StepWords
     for group, state in zip(plan.groups, states):
         u = policy_words(plan, group, words)
         intended[group.pairs] = group.kernel.decide(t, prev[group.pairs], stimulus[group.pairs], state, u)
-    executed = act(plan, t, intended, misread, words, why)
+    meant = np.empty_like(prev) if remembers(plan) else None
+    executed = act(plan, t, intended, misread, words, why, meant)
+    if meant is not None:
+        for group, state in zip(plan.groups, states):
+            if hasattr(group.kernel, "remember"):
+                group.kernel.remember(state, meant[group.pairs])
     return executed, stimulus
+
+
+def remembers(plan: Plan) -> bool:
+    """Whether a policy of the plan keeps the level its actor meant to play (``kernel.remember``,
+    contrite tit-for-tat): ``act`` then records it."""
+    return any(hasattr(group.kernel, "remember") for group in plan.groups)
 
 
 def perceive(plan: Plan, prev: np.ndarray, words: StepWords):
@@ -114,9 +125,14 @@ def policy_words(plan: Plan, group, words: StepWords):
     return words.policy[group.draws].reshape(group.kernel.n_draws, -1, words.policy.shape[1])
 
 
-def act(plan: Plan, t: int, intended: np.ndarray, misread, words: StepWords, why=None) -> np.ndarray:
+def act(plan: Plan, t: int, intended: np.ndarray, misread, words: StepWords, why=None,
+        meant=None) -> np.ndarray:
     """Steps 4 to 6, in place on ``intended``: militia control, spontaneous attacks, execution
-    noise, scripted events. Returns the executed levels."""
+    noise, scripted events. Returns the executed levels.
+
+    ``meant`` (int8, shape of ``intended``), when given, is filled with the level each act would
+    have had without execution noise: the decision after control and sparks, or the scripted
+    level. An executed level above it is an accident (MODEL.md, contrite tit-for-tat)."""
     if why is not None:
         why[...] = DECIDED
         if misread is not None:
@@ -138,6 +154,8 @@ def act(plan: Plan, t: int, intended: np.ndarray, misread, words: StepWords, why
         if why is not None:
             why[rows] = np.where(spark, SPONTANEOUS, why[rows])
     executed = intended
+    if meant is not None:
+        meant[...] = intended
     if plan.execution is not None:
         slip = off_by_one(executed, words, plan.execution_draws, plan.execution, plan.top)
         if why is not None:
@@ -146,6 +164,8 @@ def act(plan: Plan, t: int, intended: np.ndarray, misread, words: StepWords, why
     if event is not None:
         rows, levels = event
         executed[rows] = levels[:, None]
+        if meant is not None:
+            meant[rows] = levels[:, None]
         if why is not None:
             why[rows] = SCRIPTED
     return executed

@@ -17,6 +17,23 @@ from .strategies import strategy, strategy_name
 PolicyLike = str | dict | Policy
 #: The two-level payoffs (R, S, T, P) a match uses unless told otherwise.
 DEFAULT_RSTP = (3.0, 0.0, 5.0, 1.0)
+#: Turns of a match of fixed length unless told otherwise.
+DEFAULT_TURNS = 200
+#: With a random horizon and no cap given, the cap is where a match is this unlikely to last.
+UNCAPPED_TAIL = 1e-9
+
+
+def match_turns(turns: int | None, prob_end: float = 0.0) -> int:
+    """The cap on a match's turns: ``turns`` when given; else 200 for a fixed length, and
+    for a random horizon the length a match exceeds with probability below ``UNCAPPED_TAIL``
+    (``ceil(log(1e-9) / log(1 - prob_end))``), so that the cap changes no result visibly."""
+    if not isinstance(prob_end, (int, float)) or isinstance(prob_end, bool) or not 0 <= prob_end < 1:
+        raise ValueError(f"prob_end: expected a probability in [0, 1), got {prob_end!r}")
+    if turns is not None:
+        return turns
+    if prob_end == 0:
+        return DEFAULT_TURNS
+    return max(1, int(np.ceil(np.log(UNCAPPED_TAIL) / np.log1p(-prob_end))))
 
 
 def game_rstp(game: StageGame | tuple | None) -> tuple[float, float, float, float]:
@@ -35,12 +52,14 @@ def game_rstp(game: StageGame | tuple | None) -> tuple[float, float, float, floa
     return tuple(float(x) for x in values)
 
 
-def match_scenario(a: PolicyLike, b: PolicyLike, *, turns: int = 200, noise: float = 0.0,
-                   game: StageGame | tuple | None = None) -> Scenario:
+def match_scenario(a: PolicyLike, b: PolicyLike, *, turns: int | None = 200, noise: float = 0.0,
+                   game: StageGame | tuple | None = None, prob_end: float = 0.0) -> Scenario:
     """The scenario of an iterated match: actors ``A`` and ``B`` playing ``a`` and ``b`` on the
     two-level ladder for ``turns`` steps, with execution noise ``noise`` (each act flipped
     with that probability), payoffs (R, S, T, P) of ``game``, and neither war nor ceasefire
-    ending a run."""
+    ending a run. With ``prob_end`` each turn ends the match with that probability (a random
+    horizon, ``time.prob_end``), ``turns`` capping it (see ``match_turns``)."""
+    turns = match_turns(turns, prob_end)
     pa, pb = strategy(a), strategy(b)
     R, S, T, P = game_rstp(game)
     data: dict[str, Any] = {
@@ -48,7 +67,7 @@ def match_scenario(a: PolicyLike, b: PolicyLike, *, turns: int = 200, noise: flo
         "name": "match",
         "title": f"{strategy_name(pa)} v {strategy_name(pb)}",
         "description": "An iterated two-player match on two levels (0 = cooperate, 1 = defect).",
-        "time": {"n_steps": turns, "step_unit": "turn"},
+        "time": {"n_steps": turns, "step_unit": "turn", "prob_end": prob_end},
         "ladder": "two_level",
         "actors": {
             "A": {"name": strategy_name(pa), "kind": "state", "policy": pa.to_dict()},
@@ -61,29 +80,48 @@ def match_scenario(a: PolicyLike, b: PolicyLike, *, turns: int = 200, noise: flo
     return Scenario.from_dict(data, file="<match>")
 
 
-def match_scores(a: PolicyLike, b: PolicyLike, *, turns: int = 200, noise: float = 0.0,
-                 n_runs: int = 1, rng: RngLike = None, game: StageGame | tuple | None = None) -> np.ndarray:
-    """Total payoffs of both players in ``n_runs`` matches of ``turns`` turns.
+def match_scores(a: PolicyLike, b: PolicyLike, *, turns: int | None = None, noise: float = 0.0,
+                 n_runs: int = 1, rng: RngLike = None, game: StageGame | tuple | None = None,
+                 prob_end: float = 0.0, lengths: bool = False) -> np.ndarray:
+    """Total payoffs of both players in ``n_runs`` matches of ``turns`` turns, or of random
+    length with ``prob_end``.
 
     Parameters
     ----------
     a, b : str, mapping or Policy
         The strategies (a name from ``STRATEGIES`` or any policy specification).
-    turns : int
+    turns : int, optional
+        Length of a match, or the cap on it with ``prob_end`` (``match_turns``: 200 without
+        ``prob_end``; with it, a cap that a match passes with probability below 1e-9).
     noise : float
         Execution noise: each act is flipped with this probability.
     n_runs : int
     rng : None, int, SeedSequence or Generator
     game : StageGame or (R, S, T, P), optional
         A symmetric 2x2 game; the prisoner's dilemma (3, 0, 5, 1) by default.
+    prob_end : float in [0, 1)
+        Each turn ends the match with this probability (after it is played), as the Axelrod
+        library's ``Match(prob_end=...)``: lengths are geometric with mean ``1 / prob_end``,
+        drawn per run from the run's own stream (``core.horizon``).
+    lengths : bool
+        Also return each match's number of turns.
 
     Returns
     -------
-    ndarray of float, shape (n_runs, 2)
-        Column 0 is the total payoff of ``a``, column 1 that of ``b``.
+    ndarray of float, shape (n_runs, 2), or (n_runs, 3) with ``lengths``
+        Column 0 is the total payoff of ``a``, column 1 that of ``b``, column 2 the turns played.
+
+    Raises
+    ------
+    ValueError
+        If ``prob_end`` is not in [0, 1).
     """
-    result = simulate(match_scenario(a, b, turns=turns, noise=noise, game=game), n_runs, rng=seed_sequence(rng))
-    return result.runs[["payoff_A", "payoff_B"]].to_numpy(dtype=float)
+    scenario = match_scenario(a, b, turns=turns, noise=noise, game=game, prob_end=prob_end)
+    runs = simulate(scenario, n_runs, rng=seed_sequence(rng)).runs
+    out = runs[["payoff_A", "payoff_B"]].to_numpy(dtype=float)
+    if lengths:
+        out = np.column_stack([out, runs["end_step"].to_numpy(dtype=float) + 1])
+    return out
 
 
 def match_states(a: PolicyLike, b: PolicyLike, *, turns: int = 200, noise: float = 0.0,

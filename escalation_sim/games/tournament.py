@@ -9,7 +9,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._rng import RngLike, seed_sequence
+from .._rng import RngLike, children, seed_sequence
 from ..policies import Policy
 from .match import PolicyLike, match_scores
 from .stage import StageGame
@@ -56,22 +56,27 @@ def _named(strategies) -> dict[str, Policy]:
     return named
 
 
-def tournament(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], *, turns: int = 200,
+def tournament(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], *, turns: int | None = None,
                repetitions: int = 10, noise: float = 0.0, rng: RngLike = None,
-               game: StageGame | tuple | None = None) -> TournamentResult:
+               game: StageGame | tuple | None = None, prob_end: float = 0.0) -> TournamentResult:
     """Round robin: every pair of strategies, self-play included, plays ``repetitions``
     matches of ``turns`` turns on the core.
 
     Parameters
     ----------
     strategies : sequence of names or policies, or mapping name -> policy
-    turns, repetitions : int
+    turns : int, optional
+        Turns of each match (200 by default), or the cap on them with ``prob_end``.
+    repetitions : int
     noise : float
         Execution noise of every match.
     rng : None, int, SeedSequence or Generator
         Fixes the whole tournament; each match gets its own spawned seed.
     game : StageGame or (R, S, T, P), optional
         Symmetric 2x2 payoffs; the prisoner's dilemma (3, 0, 5, 1) by default.
+    prob_end : float in [0, 1)
+        Random match lengths: each turn ends a match with this probability, ``turns`` capping
+        it (see ``match_scores``); scores are then per turn of each match's own length.
 
     Returns
     -------
@@ -80,11 +85,12 @@ def tournament(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], *, t
     named = _named(strategies)
     names = list(named)
     pairs = [(i, j) for i in range(len(names)) for j in range(i, len(names))]
-    seeds = seed_sequence(rng).spawn(len(pairs))
+    seeds = children(seed_sequence(rng), len(pairs))
     rows = []
     for (i, j), seed in zip(pairs, seeds):
         scores = match_scores(named[names[i]], named[names[j]], turns=turns, noise=noise,
-                              n_runs=repetitions, rng=seed, game=game) / turns
+                              n_runs=repetitions, rng=seed, game=game, prob_end=prob_end, lengths=True)
+        scores = scores[:, :2] / scores[:, 2:]
         for rep, (si, sj) in enumerate(scores):
             rows.append((names[i], names[j], rep, si, sj))
             if i != j:

@@ -26,6 +26,11 @@ class TableKernel:
     levels in increasing order, padded by repeating the last one) and the cumulative 32-bit
     thresholds between them: the next level is ``outcomes[k]`` for the largest ``k`` with
     ``u >= thresholds[k - 1]``. A deterministic table needs no random word.
+
+    Rows differ in how many levels they can reach; every row is padded to the widest. The
+    padding repeats the row's last level *and* its last threshold, so a padded step moves to
+    the level the row has already reached and never past it: each row draws its own
+    distribution whatever the widths of the others.
     """
 
     def __init__(self, table: np.ndarray, initial: int | None):
@@ -40,8 +45,9 @@ class TableKernel:
         for r, (row, levels) in enumerate(zip(rows, support)):
             padded = np.concatenate([levels, np.repeat(levels[-1], width - len(levels))])
             self.outcomes[r] = padded
-            cdf = np.cumsum(row[levels])[:-1]
-            self.thresholds[r, : len(cdf)] = np.minimum(np.round(cdf * U32), 2**32 - 1)
+            cdf = np.minimum(np.round(np.cumsum(row[levels])[:-1] * U32), 2**32 - 1)
+            if len(cdf):  # a row of one level never moves: any padding does
+                self.thresholds[r] = np.concatenate([cdf, np.repeat(cdf[-1], self.thresholds.shape[1] - len(cdf))])
         self.n_draws = 1 if width > 1 else 0
         # Most rules ignore the actor's own previous level: their rows can be indexed by the
         # stimulus alone, which saves forming the combined index in the step loop.

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 from .base import Policy, PolicyError
 from .memory_one import Escalate, Fixed, GenerousTitForTat, MemoryOne, Proportional, Threshold, TitForTat
 from .stateful import ContriteTitForTat, GrimTrigger, Ledger, TitForTwoTats
+from .first_tournament import FIRST_TOURNAMENT_FAMILIES
 
 FAMILIES: dict[str, type[Policy]] = {
     cls.family: cls
@@ -28,6 +29,7 @@ PRESETS: dict[str, tuple[type[Policy], dict[str, Any]]] = {
     "random": (MemoryOne, {"vector": (0.5, 0.5, 0.5, 0.5)}),
     "grudger": (GrimTrigger, {"threshold": 1}),
 }
+FAMILIES.update({cls.family: cls for cls in FIRST_TOURNAMENT_FAMILIES})
 
 
 def policy_names() -> list[str]:

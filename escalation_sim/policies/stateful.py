@@ -85,10 +85,16 @@ class _TitForTwoTatsKernel(_Kernel):
 class ContriteTitForTat(Policy):
     """Tit-for-tat that owns up to its accidents (Wu and Axelrod 1995).
 
-    It remembers what it meant to do. When an accident made its act more hostile than intended
+    It remembers what it meant to do. When an accident made its act more hostile than meant
     against an adversary that was quiet, it becomes *contrite*: once its own act is quiet again
-    it answers 0 whatever it received, accepting the punishment instead of echoing it. Otherwise
-    ``next = stimulus``. On two levels this is Axelrod's ``ContriteTitForTat`` rule for rule.
+    it answers 0 whatever it received, accepting the punishment instead of echoing it, for that
+    one step, and is no longer contrite. Otherwise ``next = stimulus``. On two levels this is
+    Axelrod's ``ContriteTitForTat`` rule for rule.
+
+    What it meant is its decision, or where the step's rules replaced the decision on purpose
+    (a patron's control, a spontaneous attack, a scripted event) that level: only execution
+    noise makes an accident. The engine passes the meant levels to ``kernel.remember`` after
+    each step (``core.step.act``); without that call the decision is taken as meant.
     """
 
     family = "contrite_tit_for_tat"
@@ -114,6 +120,10 @@ class _ContriteKernel(_Kernel):
             out = opening if opening is not None else np.zeros(own.shape, dtype=np.int8)
         intended[...] = out
         return out
+
+    def remember(self, state, meant):
+        """Take ``meant`` (the executed level less execution noise) as what was intended."""
+        state["intended"][...] = meant
 
 
 @dataclass(frozen=True, kw_only=True)

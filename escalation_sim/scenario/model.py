@@ -52,7 +52,9 @@ class Actor:
     """A state or a militia, with its retaliation policies.
 
     ``policy`` applies toward every other actor except those named in ``policy_toward``
-    (pairs ``(target, policy)``). ``protects`` holds pairs ``(actor, weight)``.
+    (pairs ``(target, policy)``). ``protects`` holds pairs ``(actor, weight)``. ``codes`` are
+    the actor's codes in event data (CAMEO actor codes such as ``USAGOV``, or ICEWS names), for
+    reading timelines.
     """
 
     id: str
@@ -64,6 +66,7 @@ class Actor:
     protects: tuple[tuple[str, float], ...] = ()
     control: float = 0.0
     spontaneous: Spontaneous | None = None
+    codes: tuple[str, ...] = ()
 
     def policy_for(self, target: str) -> Policy:
         return dict(self.policy_toward).get(target, self.policy)
@@ -81,6 +84,8 @@ class Actor:
         out["policy"] = self.policy.to_dict()
         if self.policy_toward:
             out["policy_toward"] = {t: p.to_dict() for t, p in self.policy_toward}
+        if self.codes:
+            out["codes"] = list(self.codes)
         return out
 
 
@@ -117,11 +122,15 @@ class Time:
     step_length: float = 1
     step_unit: str = "day"
     start: str | None = None
+    #: Each step a run ends with this probability (a random horizon); ``n_steps`` caps it.
+    prob_end: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         out = {"n_steps": self.n_steps, "step_length": self.step_length, "step_unit": self.step_unit}
         if self.start is not None:
             out["start"] = self.start
+        if self.prob_end:
+            out["prob_end"] = self.prob_end
         return out
 
 

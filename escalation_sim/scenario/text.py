@@ -38,6 +38,9 @@ def _describe_header(s) -> str:
     if s.description:
         lines.append(textwrap.fill(" ".join(s.description.split()), 100))
     lines.append(f"time: {s.time.n_steps} steps of {s.time.step_length:g} {s.time.step_unit}{start}")
+    if s.time.prob_end:
+        lines.append(f"random horizon: each step ends a run with probability {s.time.prob_end:g} "
+                     f"(mean length {1 / s.time.prob_end:g} steps, capped at {s.time.n_steps})")
     if s.document:
         lines.append(f"source document: {s.document}")
     return "\n".join(lines)

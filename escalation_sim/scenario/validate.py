@@ -219,7 +219,7 @@ def _level_parser(r: Reader, ladder) -> Callable[[Any, str], int]:
 
 
 def _time(r: Reader, value) -> Time:
-    m = r.mapping(value, "time", ("n_steps", "step_length", "step_unit", "start"), required=("n_steps",))
+    m = r.mapping(value, "time", ("n_steps", "step_length", "step_unit", "start", "prob_end"), required=("n_steps",))
     start = m.get("start")
     if isinstance(start, datetime.date):
         start = start.isoformat()  # YAML reads an unquoted ISO date as a date
@@ -230,10 +230,20 @@ def _time(r: Reader, value) -> Time:
         step_length=r.number(m.get("step_length", 1), "time.step_length", low=1e-9),
         step_unit=r.string(m.get("step_unit", "day"), "time.step_unit"),
         start=start,
+        prob_end=_prob_end(r, m.get("prob_end", 0.0)),
     )
 
 
+def _prob_end(r: Reader, value) -> float:
+    """``time.prob_end``: a probability below 1 (at 1 every run would end after one step)."""
+    p = r.probability(value, "time.prob_end")
+    if p >= 1:
+        r.fail("time.prob_end", f"{value!r} is not in [0, 1); a run ends after each step with this probability")
+    return p
+
+
 ACTOR_KEYS = ("name", "kind", "patron", "protects", "control", "spontaneous", "policy", "policy_toward")
+ACTOR_KEYS += ("codes",)  # event-data codes of the actor, for reading timelines
 
 
 def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
@@ -286,8 +296,28 @@ def _actors(r: Reader, value, ladder, level) -> tuple[Actor, ...]:
             protects=protects,
             control=r.probability(m.get("control", 0.0), f"{path}.control"),
             spontaneous=_spontaneous(r, m.get("spontaneous"), f"{path}.spontaneous", actor_id, kind, patron, raw, level),
+            codes=_codes(r, m.get("codes", []), f"{path}.codes"),
         ))
+    _distinct_codes(r, actors)
     return tuple(actors)
+
+
+def _distinct_codes(r: Reader, actors) -> None:
+    owner: dict[str, str] = {}
+    for actor in actors:
+        for k, code in enumerate(actor.codes):
+            if owner.setdefault(code, actor.id) != actor.id:
+                r.fail(f"actors.{actor.id}.codes.{k}", f"{code!r} is already a code of {owner[code]}")
+
+
+def _codes(r, value, path) -> tuple[str, ...]:
+    """An actor's codes in event data: a list of distinct non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+        r.fail(path, f"expected a list of actor codes (strings such as USAGOV), got {_show(value)}")
+    for k, code in enumerate(value):
+        if code in value[:k]:
+            r.fail(f"{path}.{k}", f"{code!r} is listed twice")
+    return tuple(value)
 
 
 def _protects(r, value, path, actor_id, raw, known):
