@@ -13,8 +13,10 @@ The conventions, for whoever writes a doc (a new file in docs/ is picked up by i
   sizes are scaled down: ``run --runs`` at most 100,000; ``sweep --runs`` at most 2,000 per
   point (2,000 when not given) and ``--lhs`` at most 16.
 - A ```text block shows the output of the code block before it (of a shell block's last
-  command); a console block's output follows its command. Every line shown must appear in the output, in order (spacing aside);
-  a line ``...`` marks where lines are left out, and lines may be left out anywhere.
+  command); a console block's output follows its command. Every line shown must appear in the
+  output, in order (spacing aside); a line ``...`` marks where lines are left out, and lines
+  may be left out anywhere; ``...`` within a line stands for any text (a scenario's hash,
+  which changes with the file).
 - ``<!-- no-run: reason -->`` on the line before a block keeps it from running, for what a
   test cannot do: an install, a cluster's address, a server, a transcript with Ctrl-C.
 
@@ -97,11 +99,12 @@ def check_output(shown: list[str], printed: str, where: str) -> None:
         want = " ".join(line.split())
         if not want or want == "...":
             continue
-        try:
-            at = lines.index(want, at) + 1
-        except ValueError:
+        pattern = re.compile(".*".join(map(re.escape, want.split("..."))))
+        found = next((k for k in range(at, len(lines)) if pattern.fullmatch(lines[k])), None)
+        if found is None:
             raise AssertionError(f"{where}: the doc shows {want!r}, which is not printed (in this order);"
-                                 f" printed:\n{printed}") from None
+                                 f" printed:\n{printed}")
+        at = found + 1
 
 
 @pytest.fixture
@@ -268,6 +271,9 @@ def test_the_harness_reads_blocks_outputs_and_marks(tmp_path):
     assert found[0].output == ["1"] and found[2].skip == "a server"
     assert commands(found[3]) == [(["escalation-sim", "list"], []), (["escalation-sim", "list", "--json"], ["["])]
     check_output(["a", "...", "c"], "a\nb\nc\n", "x")
+    check_output(["hash ...: 3 runs"], "hash 8cf2: 3 runs\n", "x")
+    with pytest.raises(AssertionError, match="not printed"):
+        check_output(["hash ...: 3 runs"], "hash 8cf2: 4 runs\n", "x")
     with pytest.raises(AssertionError, match="not printed"):
         check_output(["c", "a"], "a\nb\nc\n", "x")
     assert scaled(["escalation-sim", "run", "x", "--runs", "1000000"])[-1] == str(RUN_CAP)
