@@ -10,7 +10,7 @@ The conventions, for whoever writes a doc (a new file in docs/ is picked up by i
   followed by its output. They run after the file's Python, in the same folder, through
   ``escalation_sim.cli.main``; each must exit 0. The folder holds ``my_crisis.yaml`` (a copy of
   ``us_iran_2020``) and ``scenarios/`` (the bundled files), which the examples name. Only the
-  sizes are scaled down: ``run --runs`` at most 100,000; ``sweep --runs`` at most 2,000 per
+  sizes are scaled down: ``run --runs`` at most 20,000; ``sweep --runs`` at most 2,000 per
   point (2,000 when not given) and ``--lhs`` at most 16.
 - A ```text block shows the output of the code block before it (of a shell block's last
   command); a console block's output follows its command. Every line shown must appear in the
@@ -45,7 +45,7 @@ from escalation_sim import cli
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SHELL = {"bash", "sh", "shell", "console"}
-RUN_CAP, SWEEP_RUNS_CAP, LHS_CAP = 100_000, 2_000, 16
+RUN_CAP, SWEEP_RUNS_CAP, LHS_CAP = 20_000, 2_000, 16
 NO_RUN = re.compile(r"<!--\s*no-run:\s*(.+?)\s*-->")
 FENCE = re.compile(r"^```\s*([\w-]*)\s*$")
 
