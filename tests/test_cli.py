@@ -263,7 +263,7 @@ def test_an_existing_output_folder_needs_resume_or_force(capsys, tmp_path, fast_
                            "--no-figures")  # the seed and the number of runs from the folder
     assert code == 0 and counts(json.loads(stdout)) == expected_counts(fast_reference)
     code, _, err = call(capsys, "run", "us_iran_2020", *FAST[:-1], "12", "--out", out, "--resume")
-    assert code == 2 and "seed: the folder has" in err
+    assert code == 2 and "--resume with --seed 12, but the folder was started with --seed 11" in err
     assert call(capsys, "run", "us_iran_2020", *FAST[:-1], "12", "--out", out, "--force", "--no-figures")[0] == 0
     assert es.load_result(out).metadata["seed"]["entropy"] == 12
 

@@ -107,7 +107,7 @@ def test_save_and_load_round_trip_exactly(result, tmp_path):
 
 
 def test_loading_a_folder_that_is_not_a_result_says_so(tmp_path):
-    with pytest.raises(FileNotFoundError, match="runs.parquet"):
+    with pytest.raises(es.batch.ResultError, match="runs.parquet"):
         es.load_result(tmp_path)
 
 

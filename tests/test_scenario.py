@@ -362,7 +362,7 @@ def test_an_override_may_replace_a_whole_policy():
 
 
 @pytest.mark.parametrize("key, value, detail", [
-    ("actors.USA.policy.ratio", -1, "negative"),
+    ("actors.USA.policy.ratio", -1, "-1 is not in [0, "),
     ("noise.execution", 2, "2 is not in [0, 1]"),
     ("actors.KH.control", "most", "expected a probability"),
     ("outcomes.war_level", 9, "outside the ladder"),

@@ -40,6 +40,8 @@ DEFAULT_MEASURES = ("end_step", "peak_level", "fatalities")
 #: Points simulated at once when an executor is given: enough to keep a pool's workers busy,
 #: few enough that the per-run tables of the points in flight stay small.
 POINTS_IN_FLIGHT = 16
+#: The most points a grid axis (``lo:hi:n``) or a command-line design may have.
+MAX_POINTS = 100_000
 _MISSING = object()
 
 
@@ -69,6 +71,8 @@ def parse_grid(text: str) -> tuple[str, list]:
     if ":" in value:
         return key, _parse_range(text, value)
     items = [item.strip() for item in value.split(",")]
+    if len(items) > MAX_POINTS:
+        raise ValueError(f"grid {key!r}: {len(items):,} values; at most {MAX_POINTS:,}")
     if not all(items):
         raise ValueError(f"grid {text!r}: an empty value in the list {value!r}")
     values = [_scalar(text, item) for item in items]
@@ -103,8 +107,8 @@ def _parse_range(text: str, value: str) -> list:
     lo, hi, n = (_scalar(text, part) for part in parts)
     if not (_is_number(lo) and _is_number(hi)):
         raise ValueError(f"grid {text!r}: expected lo:hi:n with numbers lo and hi, got {value!r}")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"grid {text!r}: n in lo:hi:n must be an integer of at least 2, got {parts[2]!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_POINTS:
+        raise ValueError(f"grid {text!r}: n in lo:hi:n must be an integer in 2..{MAX_POINTS:,}, got {parts[2]!r}")
     values = [float(f"{v:.12g}") for v in np.linspace(lo, hi, n)]
     if all(isinstance(v, int) for v in (lo, hi)) and all(v.is_integer() for v in values):
         return [int(v) for v in values]

@@ -145,7 +145,7 @@ class BatchResult:
         single column, which is all that ``summary``, ``survival`` and the plots need.
         """
         if self._frame is None and self._runs is None:
-            self._frame = pd.read_parquet(self._runs_file)
+            self._frame = _damaged_as_result_error(self._runs_file, pd.read_parquet, self._runs_file)
         if self._frame is None:
             self._frame = runs_frame(self._runs, self.scenario.actor_ids)
         return self._frame
@@ -311,7 +311,26 @@ class BatchResult:
             np.save(folder / "levels.npy", self._levels)
 
 
+def _damaged_as_result_error(path: Path, read, *args):
+    """``read(*args)``; a damaged file shows as ``ResultError`` naming it, whenever it is read
+    (the per-run table is read lazily, after ``load_result`` has returned)."""
+    import pyarrow as pa
+
+    try:
+        return read(*args)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        if isinstance(exc, ResultError):
+            raise
+        raise ResultError(f"{path}: unreadable ({str(exc)[:200]})") from None
+
+
 def _read_column(path: Path, name: str) -> np.ndarray:
+    """One column of a runs Parquet file (read row group by row group; see ``_column``); a
+    damaged file raises ``ResultError`` naming it."""
+    return _damaged_as_result_error(path, _column, path, name)
+
+
+def _column(path: Path, name: str) -> np.ndarray:
     """One column of a runs Parquet file, read row group by row group into one array, so that
     memory holds the column and a single row group; ``outcome`` comes as its codes."""
     import pyarrow.parquet as pq
@@ -364,25 +383,121 @@ def runs_frame(runs: dict, actor_ids, first_run: int = 0) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
+class ResultError(ValueError):
+    """A folder does not hold a consistent saved result; the message names the file."""
+
+
+class MissingResultFile(ResultError, FileNotFoundError):
+    """A file of a saved result is missing (also a ``FileNotFoundError``, as it was before)."""
+
+
+#: Per-run columns every saved result has (with per-actor columns beside them).
+SAVED_COLUMNS = ("run", "outcome", *MEASURES)
+
+
 def load_result(folder) -> BatchResult:
     """Read a folder written by ``BatchResult.save`` (or ``escalation-sim run --out``).
 
     The per-run table stays on disk until ``result.runs`` is first used; ``summary``,
     ``survival`` and ``column`` read only the columns they need.
+
+    Raises
+    ------
+    ResultError
+        If a file is missing, unreadable or inconsistent with the others (metadata, per-run
+        table, level counts, scenario hash); the message names the file.
     """
     folder = Path(folder)
     for name in ("runs.parquet", "counts.parquet", "metadata.json", "scenario.yaml"):
         if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder}: no {name}; not a saved batch result")
-    metadata = json.loads((folder / "metadata.json").read_text())
-    scenario = load_scenario(folder / "scenario.yaml")
-    counts_frame = pd.read_parquet(folder / "counts.parquet")
-    index = {a: k for k, a in enumerate(scenario.actor_ids)}
-    n_steps = int(metadata["n_steps"])
-    pair_keys = counts_frame[["actor", "target"]].drop_duplicates()
-    pairs = np.array([(index[a], index[t]) for a, t in pair_keys.itertuples(index=False)])
-    counts = counts_frame["count"].to_numpy().reshape(n_steps, len(pairs), len(scenario.ladder))
+            raise MissingResultFile(f"{folder}: no {name}; not a saved batch result")
+    metadata = _read_metadata(folder / "metadata.json")
+    try:
+        scenario = load_scenario(folder / "scenario.yaml")
+    except ValueError as exc:
+        raise ResultError(str(exc)) from None
+    if metadata.get("scenario_hash") != scenario.hash():
+        raise ResultError(f"{folder / 'scenario.yaml'}: its hash {scenario.hash()} is not the scenario_hash "
+                          f"of metadata.json ({_short(metadata.get('scenario_hash'))}); the files are of different runs")
+    n_runs, n_steps = metadata["n_runs"], metadata["n_steps"]
+    _check_runs_file(folder / "runs.parquet", n_runs, scenario)
+    counts, pairs = _read_counts(folder / "counts.parquet", scenario, n_runs, n_steps)
     levels_file = folder / "levels.npy"
-    levels = np.load(levels_file) if levels_file.is_file() else None
+    levels = _read_levels(levels_file, (n_steps, len(pairs), n_runs)) if levels_file.is_file() else None
     return BatchResult(scenario, None, counts, metadata, levels=levels, pairs=pairs,
                        runs_file=folder / "runs.parquet")
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _read_metadata(path: Path) -> dict:
+    try:
+        if path.stat().st_size > 1 << 20:
+            raise ResultError(f"{path}: too large for a result's metadata")
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultError(f"{path}: unreadable ({_short(str(exc))})") from None
+    if not isinstance(metadata, dict):
+        raise ResultError(f"{path}: expected a JSON object, got a {type(metadata).__name__}")
+    for key in ("n_runs", "n_steps"):
+        value = metadata.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ResultError(f"{path}: {key} is {_short(value)}; expected a whole number of at least 1")
+    seed = metadata.get("seed")
+    if not isinstance(seed, dict) or not isinstance(seed.get("entropy"), int):
+        raise ResultError(f"{path}: seed is {_short(seed)}; expected {{'entropy': ..., 'spawn_key': [...]}}")
+    return metadata
+
+
+def _check_runs_file(path: Path, n_runs: int, scenario: Scenario) -> None:
+    """The per-run table must have ``n_runs`` rows, the runs ``0..n_runs-1`` in order, and
+    every column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        names = set(parquet.schema_arrow.names)
+        rows = parquet.metadata.num_rows
+        runs = pq.read_table(path, columns=["run"]).column(0).to_numpy() if "run" in names else None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ResultError(f"{path}: unreadable ({_short(str(exc))})") from None
+    wanted = [*SAVED_COLUMNS, *(f"{k}_{a}" for k in PER_ACTOR for a in scenario.actor_ids)]
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise ResultError(f"{path}: no column {missing[0]}; not the per-run table of this scenario")
+    if rows != n_runs:
+        raise ResultError(f"{path}: {rows:,} rows, but metadata.json says n_runs = {n_runs:,}")
+    if not np.array_equal(runs, np.arange(n_runs)):
+        raise ResultError(f"{path}: the run column is not 0..{n_runs - 1} in order")
+
+
+def _read_counts(path: Path, scenario: Scenario, n_runs: int, n_steps: int):
+    """Level counts, shape ``(n_steps, n_pairs, n_levels)``, and the pairs; every step of every
+    pair must count each run once."""
+    import pyarrow as pa
+
+    try:
+        frame = pd.read_parquet(path)
+        index = {a: k for k, a in enumerate(scenario.actor_ids)}
+        pair_keys = frame[["actor", "target"]].drop_duplicates()
+        pairs = np.array([(index[a], index[t]) for a, t in pair_keys.itertuples(index=False)])
+        counts = frame["count"].to_numpy().reshape(n_steps, len(pairs), len(scenario.ladder))
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+        raise ResultError(f"{path}: not the level counts of this scenario and horizon ({_short(str(exc))})") from None
+    if not (counts.sum(axis=2) == n_runs).all():
+        raise ResultError(f"{path}: the counts of a step do not add up to n_runs = {n_runs:,} (metadata.json)")
+    return counts, pairs
+
+
+def _read_levels(path: Path, shape: tuple) -> np.ndarray:
+    try:
+        levels = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise ResultError(f"{path}: unreadable ({_short(str(exc))})") from None
+    if levels.shape != shape:
+        raise ResultError(f"{path}: shape {levels.shape}, expected {shape}")
+    return levels

@@ -20,6 +20,9 @@ from ..core.plan import compile_plan
 from ..scenario import Scenario, load_scenario
 from .result import BatchResult
 
+#: Share of the memory available now that a batch may plan to use.
+MEMORY_SHARE = 0.8
+
 #: Cells (pairs × runs) of a chunk by default, about: few enough for a chunk's arrays to stay
 #: in cache, enough runs for the step loop's per-call overhead to be spread thin.
 CHUNK_CELLS = 2**20
@@ -57,6 +60,12 @@ def simulate(scenario: Scenario | str | os.PathLike, n_runs: int, *, rng: RngLik
     Returns
     -------
     BatchResult
+
+    Raises
+    ------
+    BatchTooLarge
+        If the batch would need more memory than the machine has available (the message gives
+        the estimate, ``memory_estimate``, and the memory available).
     """
     batch = Batch(scenario, n_runs, rng=rng, n_steps=n_steps, trajectories=trajectories)
     for first, chunk in batch.run(batch.chunks(chunk_size), executor=executor, progress=progress):
@@ -81,6 +90,62 @@ def check_count(name: str, value, *, optional=False) -> int | None:
     if value < 1:
         raise ValueError(f"{name} must be at least 1, got {value}")
     return int(value)
+
+
+class BatchTooLarge(ValueError):
+    """A batch would need more memory than the machine has available."""
+
+
+def memory_estimate(n_runs: int, n_steps: int, n_pairs: int, n_levels: int, n_actors: int, *,
+                    chunk_runs: int, keep_runs: bool = True, trajectories: bool = False) -> int:
+    """Bytes a batch needs at its peak, about: the per-run table (when kept), the per-step
+    level counts (the batch's, and a chunk's two while it runs), the trajectories (when kept),
+    and one chunk's working arrays (``engine.Chunk``: occupancy and recent counts per level,
+    pair and run, and some twenty arrays per pair and run).
+
+    Returns
+    -------
+    int
+        Bytes; within a factor of about two of what a run really uses.
+    """
+    chunk_runs = min(chunk_runs, n_runs)
+    per_run = 1 + (3 * 4 * n_actors + 40 if keep_runs else 0) + (n_steps * n_pairs if trajectories else 0)
+    counts = 3 * n_steps * n_pairs * n_levels * 8
+    chunk = chunk_runs * (n_pairs * (5 * n_levels + 24 + (n_steps if trajectories else 0)) + 12 * n_actors + 64)
+    chunk_list = 100 * -(-n_runs // chunk_runs)  # the (first, n) tuples of the chunks
+    return n_runs * per_run + counts + chunk + chunk_list
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation now (``MemAvailable`` on Linux, else the
+    physical memory), or ``None`` if the system does not say."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(need: int, what: str) -> None:
+    """Raise ``BatchTooLarge`` if ``need`` bytes exceed ``MEMORY_SHARE`` of the available memory."""
+    have = available_memory()
+    if have is not None and need > MEMORY_SHARE * have:
+        raise BatchTooLarge(f"{what} needs about {_bytes(need)} of memory, but this machine has {_bytes(have)} "
+                            "available; use fewer runs or steps (or no trajectories), or run_to_folder / "
+                            "run --out, which keep no per-run table in memory")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
 
 
 @functools.lru_cache(maxsize=8)
@@ -108,6 +173,10 @@ class Batch:
         self.trajectories = trajectories
         self.plan = _plan(scenario)
         n_actors, P, L1 = len(scenario.actors), self.plan.n_pairs, self.plan.n_levels
+        need = memory_estimate(self.n_runs, self.n_steps, P, L1, n_actors, chunk_runs=self.chunk_runs(),
+                               keep_runs=keep_runs, trajectories=trajectories)
+        check_memory(need, f"a batch of {self.n_runs:,} runs of {self.n_steps:,} steps of {scenario.name}"
+                           f" ({P} actor pairs, {L1} levels{', with trajectories' if trajectories else ''})")
         # Without keep_runs only the per-step counts are kept (the caller stores the chunks).
         width = self.n_runs if keep_runs else 0
         self.runs = {k: np.zeros(width, dtype=d) for k, d in self.run_dtypes().items()}

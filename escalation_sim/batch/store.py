@@ -11,19 +11,24 @@ and once every chunk is done, what ``BatchResult.save`` writes (``runs.parquet``
 ``counts.parquet``, ``metadata.json``, ``scenario.yaml``) and ``summary.json``, written last;
 the chunk files are then removed. Interrupted at any point, the same call with ``resume=True``
 runs only the chunks that are missing, and the result is the uninterrupted run's, bit for bit:
-a run's numbers depend only on (seed, run index).
+a run's numbers depend only on (seed, run index). Each chunk file carries a stamp of the run it
+belongs to (scenario hash, seed, horizon, first run, number of runs) and a checksum; a chunk
+that fails either is reported and run again. One process at a time writes into a folder
+(``lock.folder_lock``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -33,22 +38,35 @@ from .._progress import progress_bar
 from .._rng import RngLike
 from ..core.draws import STREAM_BLOCK
 from ..scenario import Scenario
+from .lock import LOCK_NAME, folder_lock, release_inherited
 from .result import BatchResult, load_result, runs_frame
 from .simulate import Batch, check_count
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
 CHUNKS = "chunks"
-#: Everything a run writes into its folder; ``force=True`` removes these and nothing else.
-OUTPUTS = (MANIFEST, SUMMARY, "runs.parquet", "counts.parquet", "metadata.json", "scenario.yaml",
-           "levels.npy", CHUNKS, "figures")
+#: What ``run_to_folder`` writes into its folder (a trailing ``/``: a folder of its own). The
+#: manifest lists them, with the figures the command line adds (``record_files``);
+#: ``force=True`` removes the files a manifest lists and nothing else.
+RUN_FILES = (MANIFEST, SUMMARY, "runs.parquet", "counts.parquet", "metadata.json", "scenario.yaml",
+             "levels.npy", CHUNKS + "/")
+#: Manifests are small; a larger file is not one.
+MANIFEST_LIMIT = 1 << 20
 #: Manifest fields that must match for a folder to be resumed.
 MATCHED = ("scenario", "scenario_hash", "seed", "n_runs", "n_steps", "chunk_size", "stream_block")
 FORMAT = 1
 
 
 class StoreError(ValueError):
-    """A run folder cannot be used as asked: it exists already, or it holds another run."""
+    """A run folder cannot be used as asked: it exists already, or it holds another run.
+
+    ``differences`` lists ``(field, folder's value, this run's value)`` when a resume was
+    refused because the settings differ (the command line words them in its own terms).
+    """
+
+    def __init__(self, message: str, differences: tuple = ()):
+        super().__init__(message)
+        self.differences = tuple(differences)
 
 
 def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: str | os.PathLike, *,
@@ -56,6 +74,10 @@ def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: s
                   resume: bool = False, force: bool = False, progress: bool = False,
                   chunk_size: int | None = None) -> BatchResult:
     """Run a Monte Carlo batch into ``folder``, saving each chunk as it finishes.
+
+    The folder is locked for the whole call (``batch.lock.folder_lock``): a second writer,
+    in this or another process, is refused with ``FolderLocked`` instead of mixing its files
+    with this run's.
 
     Parameters
     ----------
@@ -74,10 +96,14 @@ def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: s
         does not depend on it.
     resume : bool
         Finish the run in ``folder``: run only the chunks that are missing. The manifest must
-        match (scenario hash, seed, n_runs, n_steps, chunk size), else ``StoreError``. A folder
-        that does not exist yet is started afresh; a finished one is loaded.
+        match (scenario hash, seed, n_runs, n_steps, chunk size), else ``StoreError``. Chunk
+        files that are unreadable, damaged or from another run are reported on standard error
+        and run again. A folder that does not exist yet is started afresh; a finished one is
+        loaded (and chunk files left by an interrupted clean-up are removed).
     force : bool
-        Remove a previous run's files from ``folder`` (only the names in ``OUTPUTS``) first.
+        Start over: remove the files that the previous run listed in its manifest (and only
+        those) first. Files of the user's beside them are kept; if one of them has the name of
+        a file this run writes, ``StoreError``.
     progress : bool
         Show a progress bar over runs (tqdm, on standard error).
     chunk_size : int, optional
@@ -96,32 +122,44 @@ def run_to_folder(scenario: Scenario | str | os.PathLike, n_runs: int, folder: s
     StoreError
         If ``folder`` holds files and neither ``resume`` nor ``force`` is set, or if
         ``resume`` finds a manifest of another run.
+    FolderLocked
+        If another process is writing into ``folder``.
     """
     if resume and force:
         raise ValueError("resume and force exclude each other: resume keeps the finished chunks, force removes them")
     folder = Path(folder)
-    previous = read_manifest(folder) if resume else None
-    if previous is not None:
-        rng = _seed_or_manifest(rng, previous)
-        chunk_size = chunk_size or previous["chunk_size"]
-    batch = Batch(scenario, n_runs, rng=rng, n_steps=n_steps, keep_runs=False)
-    size = batch.chunk_runs(chunk_size)
-    manifest = make_manifest(batch, size)
-    if previous is not None:
-        check_manifest(previous, manifest, folder)
-    else:
-        _start(folder, batch, manifest, force)
-    if (folder / SUMMARY).is_file():
-        return load_result(folder)
-    missing = _load_chunks(folder, batch, size)
-    _run_missing(folder, batch, size, missing, executor, progress)
-    return _finish(folder, batch, size)
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{folder}: exists and is not a folder")
+    with folder_lock(folder):
+        previous = read_manifest(folder) if resume else None
+        if previous is not None:
+            rng = _seed_or_manifest(rng, previous)
+            chunk_size = chunk_size or previous["chunk_size"]
+        batch = Batch(scenario, n_runs, rng=rng, n_steps=n_steps, keep_runs=False)
+        size = batch.chunk_runs(chunk_size)
+        manifest = make_manifest(batch, size)
+        if previous is not None:
+            check_manifest(previous, manifest, folder)
+        else:
+            _start(folder, batch, manifest, force)
+        if (folder / SUMMARY).is_file():
+            _remove_stale_chunks(folder)
+            return load_result(folder)
+        missing = _load_chunks(folder, batch, size)
+        _run_missing(folder, batch, size, missing, executor, progress)
+        return _finish(folder, batch, size)
+
+
+def is_finished(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a finished run (its ``summary.json`` is written last)."""
+    return (Path(folder) / SUMMARY).is_file()
 
 
 # -- the manifest ------------------------------------------------------------------------------
 
 def make_manifest(batch: Batch, chunk_size: int) -> dict:
-    """What identifies a run: the fields of ``MATCHED``, plus version and creation time."""
+    """What identifies a run: the fields of ``MATCHED``, plus version and creation time, and
+    ``files``: what the run writes into its folder, the only files ``force=True`` removes."""
     return {
         "format": FORMAT,
         "package": "escalation-sim",
@@ -134,6 +172,7 @@ def make_manifest(batch: Batch, chunk_size: int) -> dict:
         "chunk_size": chunk_size,
         "stream_block": STREAM_BLOCK,
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "files": list(RUN_FILES),
     }
 
 
@@ -143,26 +182,62 @@ def read_manifest(folder: str | os.PathLike) -> dict | None:
     Raises ``StoreError`` if the folder holds files but no readable manifest.
     """
     folder = Path(folder)
-    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+    if not folder.exists() or (folder.is_dir() and not _contents(folder)):
         return None
     if not folder.is_dir():
         raise StoreError(f"{folder}: not a folder")
+    path = folder / MANIFEST
     try:
-        return json.loads((folder / MANIFEST).read_text())
+        if path.stat().st_size > MANIFEST_LIMIT:
+            raise StoreError(f"{path}: {path.stat().st_size:,} bytes, too large for a manifest")
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StoreError(f"{folder}: holds files but no {MANIFEST}, so it is not a run folder to resume; "
                          "choose another folder, or overwrite it with --force (force=True)") from None
     except (OSError, ValueError) as exc:
-        raise StoreError(f"{folder / MANIFEST}: unreadable ({exc})") from None
+        raise StoreError(f"{path}: unreadable ({_short(exc)})") from None
+    return _checked_manifest(manifest, path)
+
+
+def _checked_manifest(manifest, path: Path) -> dict:
+    """The manifest if its fields have the types a run writes, else ``StoreError``."""
+    if not isinstance(manifest, dict):
+        raise StoreError(f"{path}: expected a JSON object, got a {type(manifest).__name__}; not a run's manifest")
+    seed = manifest.get("seed")
+    checks = {
+        "seed": isinstance(seed, dict) and _is_int(seed.get("entropy")) and isinstance(seed.get("spawn_key"), list)
+                and all(_is_int(k) for k in seed["spawn_key"]),
+        "n_runs": _is_int(manifest.get("n_runs")) and manifest["n_runs"] >= 1,
+        "n_steps": _is_int(manifest.get("n_steps")) and manifest["n_steps"] >= 1,
+        "chunk_size": _is_int(manifest.get("chunk_size")) and manifest["chunk_size"] >= 1,
+        "files": isinstance(manifest.get("files", []), list) and all(isinstance(f, str) for f in manifest.get("files", [])),
+    }
+    bad = [key for key, ok in checks.items() if not ok]
+    if bad:
+        raise StoreError(f"{path}: {', '.join(bad)} missing or of the wrong type; not a manifest written by a run")
+    return manifest
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def check_manifest(previous: dict, manifest: dict, folder: Path) -> None:
     """Raise ``StoreError`` naming every field in which the folder's run differs from this one."""
-    differ = [f"{key}: the folder has {previous.get(key)!r}, this run has {manifest[key]!r}"
-              for key in MATCHED if previous.get(key) != manifest[key]]
-    if differ:
+    differences = [(key, previous.get(key), manifest[key]) for key in MATCHED if previous.get(key) != manifest[key]]
+    if differences:
+        differ = [f"{key}: the folder has {_shown(key, old)}, this run has {_shown(key, new)}"
+                  for key, old, new in differences]
         raise StoreError(f"{folder} holds a different run, so it cannot be resumed with these settings ("
-                         + "; ".join(differ) + "); rerun with the folder's settings, or use --force to start over")
+                         + "; ".join(differ) + "); rerun with the folder's settings, or use --force to start over",
+                         differences)
+
+
+def _shown(key: str, value) -> str:
+    if key == "seed" and isinstance(value, dict):
+        keys = value.get("spawn_key") or []
+        return str(value.get("entropy")) + (f" (spawn key {', '.join(map(str, keys))})" if keys else "")
+    return _short(value)
 
 
 def _seed_or_manifest(rng, previous: dict):
@@ -172,12 +247,19 @@ def _seed_or_manifest(rng, previous: dict):
     return np.random.SeedSequence(seed.get("entropy"), spawn_key=tuple(seed.get("spawn_key", ())))
 
 
+def _contents(folder: Path) -> list[Path]:
+    """The folder's entries but the lock file."""
+    return [p for p in folder.iterdir() if p.name != LOCK_NAME]
+
+
 def _start(folder: Path, batch: Batch, manifest: dict, force: bool) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise StoreError(f"{folder}: exists and is not a folder")
     if force:
         clear(folder)
-    elif folder.exists() and any(folder.iterdir()):
+        in_the_way = [name for name in RUN_FILES if (folder / name.rstrip("/")).exists()]
+        if in_the_way:
+            raise StoreError(f"{folder / in_the_way[0].rstrip('/')} is not a file of a previous run (its manifest does not "
+                             "list it), so --force (force=True) leaves it; move it away or choose another folder")
+    elif folder.exists() and _contents(folder):
         raise StoreError(f"output folder {folder} already exists and is not empty: finish the run in it with "
                          "--resume (resume=True), or overwrite it with --force (force=True)")
     (folder / CHUNKS).mkdir(parents=True, exist_ok=True)
@@ -186,14 +268,59 @@ def _start(folder: Path, batch: Batch, manifest: dict, force: bool) -> None:
     write_json(folder / MANIFEST, manifest)
 
 
-def clear(folder: Path) -> None:
-    """Remove a run's files (the names in ``OUTPUTS``) from ``folder``; leave anything else."""
-    for name in OUTPUTS:
-        path = folder / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
+def clear(folder: Path) -> list[str]:
+    """Remove the files a previous run wrote into ``folder``: those its manifest lists (a name
+    ending in ``/`` is a folder of the run's, removed with what the run put in it). Anything
+    else is left, and a folder without a manifest is left as it is. Returns the names removed."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return []
+    try:
+        manifest = _checked_manifest(json.loads(path.read_text(encoding="utf-8")), path)
+    except (OSError, ValueError):
+        return []  # not a manifest of ours: nothing in the folder is known to be the run's
+    listed = [name for name in manifest.get("files", RUN_FILES) if _inside(folder, name)]
+    removed = []
+    for name in sorted(listed, key=lambda n: n.endswith("/")):  # files first, then their folders
+        target = folder / name.rstrip("/")
+        if name.endswith("/") and target.is_dir() and not target.is_symlink():
+            _remove_run_folder(target)
+        elif target.is_file() or target.is_symlink():
+            target.unlink()
+        else:
+            continue
+        removed.append(name)
+    for parent in {(folder / name).parent for name in listed} - {folder}:
+        with contextlib.suppress(OSError):
+            parent.rmdir()  # only if the run's files were all it held
+    return removed
+
+
+def _remove_run_folder(target: Path) -> None:
+    """Remove the chunk files (ours by their names) from ``target``, and it if then empty."""
+    for item in target.iterdir():
+        if item.is_file() and (item.suffix == ".npz" and item.stem.isdecimal() or item.name.startswith(".tmp-")):
+            item.unlink()
+    with contextlib.suppress(OSError):
+        target.rmdir()
+
+
+def _inside(folder: Path, name: str) -> bool:
+    """A manifest's file name that stays inside the folder (no ``..``, no absolute path)."""
+    parts = Path(name.rstrip("/")).parts
+    return bool(parts) and not Path(name).is_absolute() and ".." not in parts
+
+
+def record_files(folder: str | os.PathLike, names) -> None:
+    """Add files written into a run folder after the run (figures) to its manifest's
+    ``files``, so that ``force=True`` removes them with the run, and nothing of the user's."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return
+    files = manifest.setdefault("files", list(RUN_FILES))
+    files.extend(name for name in names if name not in files)
+    write_json(folder / MANIFEST, manifest)
 
 
 # -- chunks ------------------------------------------------------------------------------------
@@ -203,15 +330,40 @@ def chunk_path(folder: Path, first: int, chunk_size: int) -> Path:
     return folder / CHUNKS / f"{first // chunk_size:08d}.npz"
 
 
+def chunk_stamp(batch: Batch, first: int, n: int) -> dict:
+    """What a chunk file must prove about itself: the run it belongs to (scenario hash, seed,
+    horizon, stream block) and its bounds (first run, number of runs)."""
+    return {"scenario_hash": batch.scenario.hash(), "seed": str(batch.seq.entropy),
+            "spawn_key": [int(k) for k in batch.seq.spawn_key], "n_steps": batch.n_steps,
+            "stream_block": STREAM_BLOCK, "first": int(first), "n": int(n)}
+
+
+def stamped(chunk: dict, stamp: dict) -> dict:
+    """``chunk`` with its stamp, as ``save_chunk`` writes it."""
+    return {**chunk, "stamp": np.array(json.dumps(stamp, sort_keys=True))}
+
+
+def checksum(arrays: dict) -> str:
+    """SHA-256 over the arrays of a chunk (names, dtypes, shapes and bytes, in name order)."""
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes() if array.dtype.kind != "U" else str(array).encode())
+    return digest.hexdigest()
+
+
 def save_chunk(path: Path, first: int, chunk: dict) -> None:
     """Write a chunk's arrays atomically: a temporary file in the same folder, then a rename, so
     that a chunk file either is complete or does not exist. ``chunk`` is ``engine.run_chunk``'s
-    dict: per-run columns of shape ``(n,)`` or ``(n_actors, n)``, and ``counts`` of shape
-    ``(n_steps, n_pairs, n_levels)``."""
+    dict (per-run columns of shape ``(n,)`` or ``(n_actors, n)``, and ``counts`` of shape
+    ``(n_steps, n_pairs, n_levels)``), with its ``stamp`` (``stamped``); a checksum of it all
+    is written beside them."""
+    arrays = {"first": np.int64(first), **chunk}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, first=np.int64(first), **chunk)
+            np.savez(f, checksum=np.array(checksum(arrays)), **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -222,15 +374,36 @@ def save_chunk(path: Path, first: int, chunk: dict) -> None:
 
 
 def load_chunk(path: Path, first: int, n: int, batch: Batch) -> dict | None:
-    """A saved chunk's arrays, or ``None`` if the file is unreadable or not this chunk."""
+    """A saved chunk's arrays, or ``None`` if the file is not this run's chunk ``first`` of
+    ``n`` runs, intact (see ``chunk_problem`` for why)."""
+    chunk, problem = read_chunk(path, first, n, batch)
+    return chunk if problem is None else None
+
+
+def read_chunk(path: Path, first: int, n: int, batch: Batch) -> tuple[dict | None, str | None]:
+    """``(arrays, None)`` for an intact chunk of this run, else ``(None, what is wrong)``."""
     try:
-        with np.load(path) as data:
-            chunk = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError):
-        return None
-    ok = (int(chunk.pop("first", -1)) == first and len(chunk.get("outcome", ())) == n
-          and chunk.get("counts", np.empty(0)).shape == batch.counts.shape and all(k in chunk for k in batch.runs))
-    return chunk if ok else None
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except Exception as exc:  # a damaged zip raises anything from BadZipFile to KeyError
+        return None, f"unreadable ({type(exc).__name__})"
+    stored = str(arrays.pop("checksum", ""))
+    if stored != checksum(arrays):
+        return None, "damaged (its checksum does not match its contents)"
+    try:
+        stamp = json.loads(str(arrays.pop("stamp")))
+    except (KeyError, ValueError):
+        return None, "carries no stamp of the run it belongs to"
+    expected = chunk_stamp(batch, first, n)
+    differ = [key for key in expected if stamp.get(key) != expected[key]]
+    if differ:
+        shown = "; ".join(f"its {key} is {_short(stamp.get(key), 40)}, this one's is {_short(expected[key], 40)}"
+                          for key in differ)
+        return None, f"not this chunk of this run ({shown})"
+    arrays.pop("first", None)
+    shapes_ok = (len(arrays.get("outcome", ())) == n and arrays.get("counts", np.empty(0)).shape == batch.counts.shape
+                 and all(k in arrays for k in batch.runs))
+    return (arrays, None) if shapes_ok else (None, "of the wrong shape")
 
 
 def _load_chunks(folder: Path, batch: Batch, size: int) -> list[tuple[int, int]]:
@@ -238,29 +411,41 @@ def _load_chunks(folder: Path, batch: Batch, size: int) -> list[tuple[int, int]]
     missing = []
     for first, n in batch.chunks(size):
         path = chunk_path(folder, first, size)
-        chunk = load_chunk(path, first, n, batch) if path.is_file() else None
+        chunk, problem = read_chunk(path, first, n, batch) if path.is_file() else (None, None)
         if chunk is None:
-            if path.is_file():
-                _note(f"{path}: unreadable or not this chunk; running it again")
+            if problem is not None:
+                _note(f"{path}: {problem}; running it again")
+                path.unlink(missing_ok=True)
             missing.append((first, n))
         else:
             batch.add(first, chunk)
     done = len(batch.chunks(size)) - len(missing)
     if done:
         _note(f"resuming {folder}: {done} of {done + len(missing)} chunks already done")
-    # Leftovers of writes that were interrupted before their rename.
-    for tmp in (folder / CHUNKS).glob(".tmp-*"):
-        tmp.unlink(missing_ok=True)
+    # Leftovers of writes that were interrupted before their rename, and chunk files that no
+    # chunk of this run has the name of.
+    names = {chunk_path(folder, first, size).name for first, _ in batch.chunks(size)}
+    for item in (folder / CHUNKS).iterdir():
+        if item.name.startswith(".tmp-") or (item.suffix == ".npz" and item.stem.isdecimal() and item.name not in names):
+            item.unlink(missing_ok=True)
     return missing
+
+
+def _remove_stale_chunks(folder: Path) -> None:
+    """A finished folder keeps no chunks: remove those an interrupted clean-up left."""
+    if (folder / CHUNKS).is_dir():
+        _note(f"{folder}: removing the chunk files left by an interrupted clean-up")
+        _remove_run_folder(folder / CHUNKS)
 
 
 def _run_missing(folder, batch, size, missing, executor, progress) -> None:
     bar = progress_bar(batch.n_runs, enabled=progress, unit="run", desc="runs", initial=int(batch.done.sum()))
     try:
         for first, chunk in batch.run(missing, executor=executor):
-            save_chunk(chunk_path(folder, first, size), first, chunk)
+            n = len(chunk["outcome"])
+            save_chunk(chunk_path(folder, first, size), first, stamped(chunk, chunk_stamp(batch, first, n)))
             batch.add(first, chunk)
-            bar.update(len(chunk["outcome"]))
+            bar.update(n)
     finally:
         bar.close()
 
@@ -273,7 +458,7 @@ def _finish(folder: Path, batch: Batch, size: int) -> BatchResult:
     result = batch.result(runs_file=runs_file)
     result.save_tables(folder)
     write_json(folder / SUMMARY, summary_dict(result))
-    shutil.rmtree(folder / CHUNKS, ignore_errors=True)
+    _remove_run_folder(folder / CHUNKS)
     return result
 
 
@@ -320,10 +505,13 @@ def _plain(value):
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def _short(value, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
+
+
 def _note(message: str) -> None:
     print(message, file=sys.stderr)
-
-
 
 
 # -- executors ---------------------------------------------------------------------------------
@@ -378,8 +566,19 @@ def _process_pool(workers: int):
 
 
 def _ignore_sigint() -> None:
-    """In pool workers: Ctrl-C reaches the whole process group; the parent alone handles it."""
+    """In pool workers: Ctrl-C reaches the whole process group; the parent alone handles it.
+    A worker also lets go of the parent's folder locks, and ends when its parent has gone
+    (``kill -9`` of the parent would otherwise leave it waiting for work forever)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    release_inherited()
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 @contextlib.contextmanager
@@ -400,10 +599,31 @@ def _dask_executor(address: str, workers: int | None, timeout: float):
                 raise ValueError(f"dask: {address!r} is not a scheduler address such as tcp://host:8786, "
                                  f"nor 'local' ({exc})") from None
         try:
+            if address != "local":
+                _probe_scheduler(target, timeout)
             client = stack.enter_context(Client(target, timeout=timeout, set_as_default=False))
         except (OSError, TimeoutError) as exc:
-            raise ConnectionError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s ({exc})") from None
+            detail = f" ({exc})" if str(exc) else ""
+            raise ConnectionError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s{detail}") from None
         yield client.get_executor()
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` and complete Dask's handshake within ``timeout`` seconds, or
+    raise ``TimeoutError``/``OSError``. ``Client(timeout=...)`` bounds the connection but not
+    the handshake: a listener that accepts and never answers would hold it for minutes."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def probe():
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    async def bounded():
+        await asyncio.wait_for(probe(), timeout)
+
+    asyncio.run(bounded())
 
 
 def local_cluster(n_workers: int):

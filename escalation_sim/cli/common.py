@@ -4,7 +4,10 @@ output helpers."""
 from __future__ import annotations
 
 import argparse
+import errno
+import functools
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -13,6 +16,7 @@ import numpy as np
 
 from ..batch.format import percent  # noqa: F401  (the subcommands' formatting lives in the batch layer)
 from ..scenario import load_scenario, parse_override, with_overrides
+from ..scenario.io import is_bundled_name
 
 PROG = "escalation-sim"
 OK, FAILURE, USAGE, INTERRUPTED = 0, 1, 2, 130
@@ -55,7 +59,7 @@ def command(sub, name: str, summary: str, examples: str, func):
     text = f"examples:\n{examples}\n{summary}"
     parser = sub.add_parser(name, help=first_sentence(summary).replace("%", "%%"), description=text,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.set_defaults(func=func)
+    parser.set_defaults(func=user_errors(func))
     return parser
 
 
@@ -66,18 +70,72 @@ def first_sentence(text: str) -> str:
     return words if end < 0 else words[: end + 1]
 
 
+#: Errors of the operating system that a user causes (a path that cannot be written where it
+#: is): exit 2. Others (a full disk, a failing device) are runtime failures: exit 1.
+USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST,
+               errno.ENOENT, errno.ENAMETOOLONG, errno.ELOOP}
+
+
+def user_errors(func):
+    """Wrap a subcommand so that what the environment refuses (a read-only or missing folder,
+    a full disk, standard output that cannot be written, too little memory) ends in one line
+    naming the problem and exit 2 or 1, never a traceback."""
+    @functools.wraps(func)
+    def guarded(args) -> int:
+        try:
+            code = func(args)
+            sys.stdout.flush()  # a full device shows here, not at exit
+            return code
+        except (BrokenPipeError, ConnectionError, ValueError):
+            raise  # main stops quietly, names the scheduler it could not reach, or the usage error
+        except FileNotFoundError as exc:
+            if exc.errno is None:  # raised by the library with its own message
+                raise
+            note(f"{PROG}: error: {os_problem(exc)}")
+            return USAGE
+        except MemoryError:
+            note(f"{PROG}: error: out of memory; use fewer runs or steps")
+            return FAILURE
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT) or getattr(exc, "filename", None) is None:
+                silence_stdout()
+            note(f"{PROG}: error: {os_problem(exc)}")
+            return USAGE if exc.errno in USER_ERRNOS else FAILURE
+
+    return guarded
+
+
+def os_problem(exc: OSError) -> str:
+    """``path: what went wrong``, in one line, from an ``OSError``."""
+    what = exc.strerror or str(exc)[:200] or type(exc).__name__
+    if exc.filename is None:
+        return f"cannot write the output: {what.lower()}" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else what
+    return f"{exc.filename}: {what.lower()}"
+
+
 def whole_number(low: int):
     """An argparse type: a whole number of at least ``low``."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"expected at least {low}, got {value}")
         return value
 
     return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text[:40]!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text[:40]!r}")
+    return value
 
 
 positive_int = whole_number(1)
@@ -98,7 +156,7 @@ def add_parallel_options(parser) -> None:
                         help="run the chunks in N processes (with --dask local: N Dask workers)")
     parser.add_argument("--dask", metavar="ADDRESS", help="run the chunks on the Dask scheduler at ADDRESS, "
                         "or on a local cluster with --dask local (needs pip install 'escalation-sim[dask]')")
-    parser.add_argument("--dask-timeout", type=float, default=5.0, metavar="SECONDS",
+    parser.add_argument("--dask-timeout", type=seconds, default=5.0, metavar="SECONDS",
                         help="how long to wait for the Dask scheduler (default 5)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="show a progress bar on standard error (default: when it is a terminal)")
@@ -122,8 +180,14 @@ def show_progress(args) -> bool:
 # -- scenarios and folders -----------------------------------------------------------------------
 
 def load(spec: str):
-    """A scenario by bundled name, YAML file, or run folder (its ``scenario.yaml``)."""
+    """A scenario by bundled name, YAML file, or run folder (its ``scenario.yaml``). A bundled
+    name is the bundled scenario even where a folder of that name exists (``--out
+    us_iran_2020``); such a folder is written as a path: ``./us_iran_2020``."""
     path = Path(spec)
+    if is_bundled_name(spec):
+        if path.exists():
+            note(f"{spec}: the bundled scenario (for the folder or file of that name, write ./{spec})")
+        return load_scenario(spec)
     if path.is_dir():
         if not (path / "scenario.yaml").is_file():
             raise UsageError(f"{spec}: a folder without scenario.yaml; expected a bundled scenario name, "
@@ -143,18 +207,33 @@ def load_with_overrides(args):
 
 
 def folder_seed(spec: str) -> int | None:
-    """The seed recorded in a run folder, when ``spec`` is one."""
+    """The seed recorded in a run folder, when ``spec`` is one (and not a bundled name)."""
     path = Path(spec)
+    if is_bundled_name(spec):
+        return None
     for name in ("metadata.json", "manifest.json"):
         if (path / name).is_file():
-            seed = json.loads((path / name).read_text()).get("seed") or {}
+            try:
+                data = json.loads((path / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"{path / name}: unreadable ({str(exc)[:100]})") from None
+            seed = data.get("seed") if isinstance(data, dict) else None
+            entropy = seed.get("entropy") if isinstance(seed, dict) else None
+            if not isinstance(entropy, int) or isinstance(entropy, bool):
+                raise UsageError(f"{path / name}: holds no seed; give --seed")
             if not seed.get("spawn_key"):
-                return seed.get("entropy")
+                return entropy
     return None
 
 
 def check_new_folder(folder: Path | None, force: bool) -> None:
-    if folder is not None and folder.exists() and not force and (not folder.is_dir() or any(folder.iterdir())):
+    from ..batch.lock import LOCK_NAME
+
+    if folder is None or not folder.exists():
+        return
+    if not folder.is_dir():
+        raise UsageError(f"--out {folder}: exists and is not a folder")
+    if not force and any(p.name != LOCK_NAME for p in folder.iterdir()):
         raise UsageError(f"output folder {folder} already exists and is not empty: choose another, or overwrite it with --force")
 
 
@@ -164,9 +243,10 @@ def drawn_seed() -> int:
     return seed
 
 
-def write_figures(result, folder: Path, progress: bool = False) -> None:
+def write_figures(result, folder: Path, progress: bool = False) -> list[Path]:
+    """Draw the result's figures into ``folder`` (PNG); the files written."""
     try:
         from ..plots import write_figures as write
     except ImportError:  # the plots are optional: the numbers are written either way
-        return
-    write(result, folder, ("png",), progress=progress)
+        return []
+    return write(result, folder, ("png",), progress=progress)

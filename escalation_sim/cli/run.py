@@ -11,7 +11,8 @@ import numpy as np
 from ..batch import simulate
 from ..batch.format import batch_header, measure_table, outcome_table, percent
 from ..batch.result import MEASURES
-from ..batch.store import open_executor, read_manifest, run_to_folder, summary_dict
+from ..batch.lock import folder_lock
+from ..batch.store import StoreError, is_finished, open_executor, read_manifest, record_files, run_to_folder, summary_dict
 from .common import (OK, OUTCOME_NAMES, PROG, UsageError, add_json, add_parallel_options, add_scenario_options,
                      check_parallel_args, command, drawn_seed, emit_json, load_with_overrides, note,
                      positive_int, seed_int, show_progress, write_figures)
@@ -55,8 +56,18 @@ def add(sub) -> None:
 
 def cmd_run(args) -> int:
     _check_run_args(args)
+    if args.out is None:
+        return _cmd_run(args)
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: exists and is not a folder")
+    with folder_lock(args.out):  # one writer at a time, for the run and its figures
+        return _cmd_run(args)
+
+
+def _cmd_run(args) -> int:
     scenario = load_with_overrides(args)
     seed = _run_seed(args)
+    finished = args.resume and is_finished(args.out)
     try:
         with open_executor(args.workers, args.dask, timeout=args.dask_timeout) as executor:
             result = _simulate(args, scenario, seed, executor)
@@ -64,8 +75,11 @@ def cmd_run(args) -> int:
         if args.out is not None:
             note(f"the finished chunks are kept in {args.out}; finish the run with:\n  {_resume_command(args, seed)}")
         raise
-    if args.out is not None and args.figures:
-        write_figures(result, args.out / "figures", show_progress(args))
+    if finished:
+        note(f"the run in {args.out} was already finished: its results, as saved (figures in {args.out / 'figures'})")
+    elif args.out is not None and args.figures:
+        written = write_figures(result, args.out / "figures", show_progress(args))
+        record_files(args.out, [str(p.relative_to(args.out)) for p in written])
     _print_run(args, result)
     return OK
 
@@ -91,10 +105,44 @@ def _simulate(args, scenario, seed, executor):
         return simulate(scenario, args.runs or 10_000, rng=seed, executor=executor, progress=progress,
                         chunk_size=args.chunk_size)
     n_runs = args.runs or _manifest_runs(args) or 10_000
-    result = run_to_folder(scenario, n_runs, args.out, rng=seed, executor=executor, resume=args.resume,
-                           force=args.force, progress=progress, chunk_size=args.chunk_size)
+    try:
+        result = run_to_folder(scenario, n_runs, args.out, rng=seed, executor=executor, resume=args.resume,
+                               force=args.force, progress=progress, chunk_size=args.chunk_size)
+    except StoreError as exc:
+        if exc.differences:
+            raise UsageError(resume_mismatch(args, exc.differences)) from None
+        raise
     note(f"wrote {args.out}")
     return result
+
+
+#: Manifest fields as the options that set them.
+OPTION_OF = {"seed": "--seed", "n_runs": "--runs", "n_steps": "--steps", "chunk_size": "--chunk-size"}
+
+
+def resume_mismatch(args, differences) -> str:
+    """Why a folder cannot be resumed with this command line, in its own terms: ``--resume with
+    --seed 2, but the folder was started with --seed 1``."""
+    reasons = []
+    for key, folder_value, this_value in differences:
+        if key in OPTION_OF:
+            option = OPTION_OF[key]
+            reasons.append(f"--resume with {option} {_option_value(key, this_value)}, but the folder was "
+                           f"started with {option} {_option_value(key, folder_value)}")
+        elif key == "scenario_hash" or key == "scenario":
+            if "the scenario" not in " ".join(reasons):
+                reasons.append("--resume with another scenario than the folder's (its name, file, --set or --steps "
+                               f"differ); the folder's own scenario is {args.out / 'scenario.yaml'}")
+        else:
+            reasons.append(f"the folder was written by another version of {PROG} ({key} differs)")
+    return (f"cannot resume {args.out}: " + "; ".join(reasons)
+            + ". Repeat the folder's command line with --resume, or start over with --force")
+
+
+def _option_value(key: str, value) -> str:
+    if key == "seed" and isinstance(value, dict):
+        return str(value.get("entropy")) + (" (a spawned seed)" if value.get("spawn_key") else "")
+    return f"{value:,}".replace(",", "") if isinstance(value, int) else str(value)
 
 
 def _manifest_runs(args) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..batch.format import sweep_text
+from ..batch.lock import folder_lock
 from ..batch.store import open_executor
 from .common import (OK, UsageError, add_json, add_parallel_options, add_scenario_options,
                      check_new_folder, check_parallel_args, command, drawn_seed, emit_json, load_with_overrides,
@@ -39,8 +40,6 @@ def add(sub) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from ..analysis.sweep import parse_bounds, parse_grid, sweep
-
     if bool(args.grid) == (args.lhs is not None):
         raise UsageError("give either --grid (one or more) or --lhs N with --bounds, not both or neither")
     if args.bounds and args.lhs is None:
@@ -49,9 +48,45 @@ def cmd_sweep(args) -> int:
         raise UsageError("--lhs N needs at least one --bounds key=lo:hi")
     check_parallel_args(args)
     check_new_folder(args.out, args.force)
+    design = _design(args)
+    if args.out is None:
+        return _cmd_sweep(args, design)
+    with folder_lock(args.out):  # one writer at a time
+        check_new_folder(args.out, args.force)  # again, now that no other run can be writing
+        return _cmd_sweep(args, design)
+
+
+def _design(args) -> dict:
+    """The sweep's design from --grid or --lhs/--bounds; a key given twice is refused, and so is
+    a grid of more than ``MAX_POINTS`` points."""
+    from ..analysis.sweep import MAX_POINTS, parse_bounds, parse_grid
+
+    if args.grid:
+        axes = [parse_grid(text) for text in args.grid]
+        _refuse_repeats("--grid", [key for key, _ in axes])
+        n_points = 1
+        for _, values in axes:
+            n_points *= len(values)
+        if n_points > MAX_POINTS:
+            raise UsageError(f"--grid: {n_points:,} points; at most {MAX_POINTS:,} (use --lhs N to sample a large space)")
+        return {"grid": dict(axes)}
+    if args.lhs > MAX_POINTS:
+        raise UsageError(f"--lhs {args.lhs:,}: at most {MAX_POINTS:,} points")
+    bounds = [parse_bounds(text) for text in args.bounds]
+    _refuse_repeats("--bounds", [key for key, _ in bounds])
+    return {"lhs": args.lhs, "bounds": dict(bounds)}
+
+
+def _refuse_repeats(option: str, keys: list[str]) -> None:
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise UsageError(f"{option} {repeated[0]} is given twice; give each key once (list its values in one {option})")
+
+
+def _cmd_sweep(args, design) -> int:
+    from ..analysis.sweep import sweep
+
     scenario = load_with_overrides(args)
-    design = ({"grid": dict(parse_grid(text) for text in args.grid)} if args.grid
-              else {"lhs": args.lhs, "bounds": dict(parse_bounds(text) for text in args.bounds)})
     seed = args.seed if args.seed is not None else drawn_seed()
     progress = show_progress(args)
     with open_executor(args.workers, args.dask, timeout=args.dask_timeout) as executor:

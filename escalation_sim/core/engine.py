@@ -23,8 +23,8 @@ RUN_COLUMNS = {
     "peak_level": np.int8,
     "peak_step": np.int32,
     "hostile_steps": np.int32,
-    "retaliations": np.int32,
-    "fatalities": np.int32,
+    "retaliations": np.int64,  # up to n_steps x n_pairs: past int32 at the largest scenarios
+    "fatalities": np.int64,  # Poisson counts of up to about 1e16 (docs/scenario-format.md)
 }
 
 
@@ -277,7 +277,7 @@ class _Tally:
         occupancy = self.occupancy.astype(np.float64)
         harm = np.einsum("l,lpr->pr", plan.severity[1:].astype(np.float64), occupancy)
         deaths = np.einsum("l,lpr->r", plan.fatalities[1:], occupancy)
-        runs["fatalities"] = words.poisson(deaths).astype(np.int32)
+        runs["fatalities"] = words.poisson(deaths).astype(np.int64)
         n_actors = len(plan.scenario.actors)
         runs["harm_inflicted"] = _sum_rows(harm, plan.actor_of_pair, n_actors)
         runs["harm_received"] = _sum_rows(harm, plan.target_of_pair, n_actors)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import copy
 import difflib
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import yaml
 
 from .errors import ScenarioError
@@ -17,10 +19,26 @@ from .model import Scenario
 from .validate import build_scenario
 
 BUNDLE = "escalation_sim.bundled"
+#: The largest scenario file read, in bytes (the largest bundled one is under 10 kB).
+MAX_FILE_BYTES = 1 << 20
+#: The most alias uses (``*name``) a file may make: enough to share a few policies, too few
+#: for an alias bomb (each alias may repeat a structure of other aliases, so the work grows
+#: exponentially with their number).
+MAX_ALIASES = 64
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loading that refuses a key given twice (YAML would keep the last silently)."""
+    """Safe loading that refuses a key given twice (YAML would keep the last silently) and
+    more than ``MAX_ALIASES`` aliases."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.n_aliases = getattr(self, "n_aliases", 0) + 1
+            if self.n_aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_ALIASES} aliases (*name); write the values out",
+                    self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 def _mapping_without_duplicates(loader, node, deep=False):
@@ -49,8 +67,10 @@ def _construct_object(loader, node, deep=False):
     try:
         return yaml.SafeLoader.construct_object(loader, node, deep)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        value = node.value if isinstance(node.value, str) else "a collection"
+        value = value if len(value) <= 40 else value[:40] + "..."
         raise yaml.constructor.ConstructorError(
-            None, None, f"cannot read {node.value!r} as {node.tag}: {exc}", node.start_mark) from None
+            None, None, f"cannot read {value!r} as {node.tag}: {str(exc)[:200]}", node.start_mark) from None
 
 
 _UniqueKeyLoader.construct_object = _construct_object
@@ -66,7 +86,13 @@ def list_scenarios() -> list[str]:
 
 
 def parse_yaml(text: str, file: str) -> Any:
-    """Parse YAML text safely; a syntax error becomes a ``ScenarioError`` with its line."""
+    """Parse YAML text safely; a syntax error becomes a ``ScenarioError`` with its line.
+
+    More than ``MAX_ALIASES`` aliases and text longer than ``MAX_FILE_BYTES`` are refused, so
+    that parsing takes time and memory in proportion to the text.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(file, "", f"larger than {MAX_FILE_BYTES // 1024} KiB; a scenario is smaller")
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except RecursionError:
@@ -74,8 +100,16 @@ def parse_yaml(text: str, file: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or "cannot be read"
         raise ScenarioError(file, "", f"{where}invalid YAML: {problem}") from None
+
+
+def is_bundled_name(spec: str | os.PathLike) -> bool:
+    """Whether ``spec`` is written as a bundled scenario's name (no folder separator, no
+    suffix) rather than as a path: ``us_iran_2020`` is the bundled scenario even where a
+    file or folder of that name exists; ``./us_iran_2020`` is the path."""
+    name = os.fspath(spec)
+    return isinstance(name, str) and name in list_scenarios() and os.sep not in name and "/" not in name
 
 
 def load_scenario(path_or_name: str | os.PathLike) -> Scenario:
@@ -84,29 +118,45 @@ def load_scenario(path_or_name: str | os.PathLike) -> Scenario:
     Parameters
     ----------
     path_or_name : str or path-like
-        A file path, or the name of a bundled scenario (see ``list_scenarios()``).
+        The name of a bundled scenario (see ``list_scenarios()``), or a file path. A bundled
+        name is the bundled scenario even where a file of that name exists: write such a file
+        as a path (``./us_iran_2020``).
 
     Raises
     ------
     ScenarioError
-        If the file is missing, empty, not valid YAML or not a valid scenario. The message
-        names the file, the key path and what was expected.
+        If the file is missing, empty, larger than ``MAX_FILE_BYTES``, not text, not valid
+        YAML (or has more than ``MAX_ALIASES`` aliases) or not a valid scenario. The message
+        names the file, the key path and what was expected (every problem of the file).
     """
     path = Path(path_or_name)
-    name = str(path_or_name)
+    name = os.fspath(path_or_name)
+    if is_bundled_name(name):
+        text = (_bundle_dir() / f"{name}.yaml").read_text(encoding="utf-8")
+        return build_scenario(parse_yaml(text, f"{name}.yaml"), file=f"{name}.yaml")
     if not path.exists() and path.suffix == "" and os.sep not in name and "/" not in name:
-        if name in list_scenarios():
-            text = (_bundle_dir() / f"{name}.yaml").read_text(encoding="utf-8")
-            return build_scenario(parse_yaml(text, f"{name}.yaml"), file=f"{name}.yaml")
         raise ScenarioError(name, "", f"no such file, and not a bundled scenario{_did_you_mean(name)} "
                                       f"(bundled: {', '.join(list_scenarios())})")
     if not path.is_file():
         raise ScenarioError(name, "", "no such file" if not path.exists() else "not a file")
+    return build_scenario(parse_yaml(_read_text(path, name), name), file=name)
+
+
+def _read_text(path: Path, name: str) -> str:
+    """The file's text; a file too large or not UTF-8 text is refused without quoting it."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(name, "", f"cannot read the file: {exc}") from None
-    return build_scenario(parse_yaml(text, name), file=name)
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(name, "", f"cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(name, "", f"larger than {MAX_FILE_BYTES // 1024} KiB; a scenario file is smaller")
+    if b"\0" in data:
+        raise ScenarioError(name, "", "not a text file (it holds NUL bytes); expected a YAML scenario")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(name, "", "not UTF-8 text; expected a YAML scenario") from None
 
 
 def _did_you_mean(name: str) -> str:
@@ -120,11 +170,19 @@ def dump_yaml(data: Mapping[str, Any], path) -> None:
     Path(path).write_text(text, encoding="utf-8")
 
 
+#: A number in exponent form without a decimal point (``1e-3``): text to YAML 1.1, which wants
+#: ``1.0e-3``, but a number to every reader of a command line (and to ``--grid``).
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``"key.path=value"``; the value is read as YAML (``1.5``, ``true``, ``[1, 2]``)."""
+    """Split ``"key.path=value"``; the value is read as YAML (``1.5``, ``true``, ``[1, 2]``),
+    and ``1e-3`` as the number it is, as ``--grid`` reads it."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ScenarioError("--set", "", f"{text!r} is not of the form key.path=value")
+        raise ScenarioError("--set", "", f"{text[:60]!r} is not of the form key.path=value")
+    if _EXPONENT.fullmatch(value.strip()):
+        return key.strip(), float(value)
     return key.strip(), parse_yaml(value, f"--set {key.strip()}") if value.strip() else None
 
 
@@ -133,13 +191,35 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
 
     ``with_overrides(s, {"actors.USA.policy.ratio": 1.5, "noise.execution": 0.1})``.
     A path may end one level deeper than the file has (a new policy parameter); every other
-    part must exist. List items are addressed by index (``events.0.level``).
+    part must exist. List items are addressed by index (``events.0.level``). NumPy scalars
+    and arrays are taken as the Python numbers and lists they hold.
+
+    Raises
+    ------
+    ScenarioError
+        If a key is not a string key path, a path does not exist, or the result is invalid.
     """
     data = copy.deepcopy(scenario.to_dict())
     file = scenario.path or f"{scenario.name}.yaml"
     for key, value in overrides.items():
-        _set_path(data, key, value, file)
+        if not isinstance(key, str) or not key:
+            raise ScenarioError(file, "", f"an override's key must be a key path such as 'noise.execution', "
+                                          f"got {type(key).__name__} {str(key)[:40]!r}")
+        _set_path(data, key, _plain(value), file)
     return build_scenario(data, file=f"{file} (with overrides)")
+
+
+def _plain(value):
+    """NumPy scalars and arrays as the Python values they hold (lists, tuples, mappings too)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _set_path(data, key: str, value, file: str) -> None:
@@ -154,7 +234,7 @@ def _set_path(data, key: str, value, file: str) -> None:
     elif isinstance(node, dict):
         node[last] = value
     else:
-        raise ScenarioError(file, key, f"cannot set a key inside {node!r}")
+        raise ScenarioError(file, key, f"cannot set a key inside a {type(node).__name__}")
 
 
 def _child(node, part, path, file):
@@ -163,9 +243,9 @@ def _child(node, part, path, file):
         return node[int(part)]
     if isinstance(node, dict):
         if part not in node:
-            raise ScenarioError(file, path, f"no such key (known here: {', '.join(map(str, node))})")
+            raise ScenarioError(file, path, f"no such key (known here: {', '.join(map(str, node))[:300]})")
         return node[part]
-    raise ScenarioError(file, path, f"cannot go inside {node!r}")
+    raise ScenarioError(file, path, f"cannot go inside a {type(node).__name__}")
 
 
 def _index(node: list, part: str, path: str, file: str) -> None:
