@@ -11,15 +11,14 @@ INSTALL = "pip install 'escalation-sim[dashboard]'"
 
 
 def require() -> None:
-    """Raise ``ImportError`` naming the extra to install when Solara or Mesa's visualisation is
-    missing."""
-    try:
-        import mesa.visualization  # noqa: F401
-        import networkx  # noqa: F401
-        import solara  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(f"the dashboard needs the dashboard extra ({exc.name or exc} is missing): "
-                          f"install it with {INSTALL}") from None
+    """Raise ``ImportError`` naming the extra to install when Solara or the rest of Mesa's
+    visualisation is missing."""
+    from importlib.util import find_spec
+
+    for name in ("solara", "altair", "networkx", "mesa"):
+        if find_spec(name) is None:
+            raise ImportError(f"the dashboard needs the dashboard extra ({name} is missing): "
+                              f"install it with {INSTALL}")
 
 
 def show(scenario="us_iran_2020", *, n_runs: int = 100_000, seed: int = 2020):

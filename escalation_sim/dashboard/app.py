@@ -62,8 +62,9 @@ def Dashboard(scenario: Scenario | str = "us_iran_2020", n_runs: int = 100_000, 
         with solara.Row(style={"align-items": "baseline"}):
             solara.Text("escalation-sim dashboard", style={"font-size": "1.5em", "font-weight": "bold"})
             solara.Text(f"version {__version__}", style={"color": "#777"})
-        if error.value:
-            solara.Error(error.value, classes=["scenario-error"])
+        with solara.Column():  # always there, so that the page below keeps its place (and state)
+            if error.value:
+                solara.Error(error.value, classes=["scenario-error"])
         with solara.Columns([2, 5]):
             with solara.Column():
                 ScenarioPicker(base.value, set_scenario, error.set)
@@ -85,18 +86,24 @@ def ScenarioPicker(scenario: Scenario, on_scenario, on_error):
         if name:
             on_scenario(load_scenario(name))
 
-    def dropped(info):
-        try:
-            on_scenario(read_upload(info["name"], info["data"]))
-        except ScenarioError as exc:
-            on_error(str(exc))
-
     with solara.Card("Scenario"):
         solara.Select("bundled scenario", values=names, value=shown, on_value=pick)
-        solara.FileDrop(label="or drop a scenario YAML file here", on_file=dropped, lazy=False)
+        solara.FileDrop(label="or drop a scenario YAML file here", lazy=False,
+                        on_file=lambda info: dropped(info, on_scenario, on_error))
         solara.Text(scenario.title or scenario.name, style={"font-size": "0.9em"})
         if shown is None:
             solara.Text(f"from {scenario.path or scenario.name}", style={"color": "#777", "font-size": "0.85em"})
+
+
+def dropped(info: dict, on_scenario, on_error) -> None:
+    """A file dropped on the page (Solara's ``FileInfo``): its scenario, or the message that
+    ``escalation-sim validate`` gives for it."""
+    try:
+        scenario = read_upload(info["name"], info["data"])
+    except ScenarioError as exc:
+        on_error(str(exc))
+        return
+    on_scenario(scenario)
 
 
 @solara.component
@@ -158,6 +165,26 @@ def ControlInput(item: Control, value, on_value):
                       classes=["control-exact"])
 
 
+def use_batch(scenario: Scenario, n_runs: int, seed: int):
+    """A hook: the batch of ``scenario``, computed in a thread and redone when an argument
+    changes. Returns the thread's ``Result`` (its value the latest ``estimate.Snapshot``) and
+    the newest finished batch, of these arguments or, while they compute, of the last ones."""
+    last = solara.use_ref(None)
+
+    def work(cancel):
+        yield from estimate.estimates(scenario, n_runs, seed, cancel=cancel)
+
+    task = solara.use_thread(work, dependencies=[scenario, n_runs, seed], intrusive_cancel=False)
+    if task.value is not None and task.value.result is not None:
+        last.current = task.value.result
+    return task, last.current
+
+
+def is_fresh(result, scenario: Scenario, seed: int) -> bool:
+    """``result`` is a batch of ``scenario`` with ``seed`` (not one left from before a change)."""
+    return result is not None and result.scenario == scenario and result.metadata["seed"]["entropy"] == seed
+
+
 @solara.component
 def Outcomes(task, result, fresh: bool, n_runs: int):
     """The outcome table and survival curve of the newest batch, with the computation's
@@ -165,14 +192,21 @@ def Outcomes(task, result, fresh: bool, n_runs: int):
     snapshot = task.value
     with solara.Card("How the runs end"):
         _status(task, snapshot, fresh, n_runs)
-        if task.error is not None and task.state == solara.ResultState.ERROR:
-            solara.Error(f"the batch failed: {task.error}")
+        with solara.Column():
+            if task.error is not None and task.state == solara.ResultState.ERROR:
+                solara.Error(f"the batch failed: {task.error}")
         if result is not None:
             with solara.Row(style={"align-items": "flex-start", "opacity": "1" if fresh else "0.45"}):
                 with solara.Column(style={"flex": "1"}):
                     OutcomeTable(result)
                 with solara.Column(style={"flex": "2"}):
-                    solara.FigureMatplotlib(plot_survival(result), format="png", dpi=80)
+                    solara.FigureMatplotlib(_survival(result), format="png", dpi=80)
+
+
+def _survival(result):
+    figure = plot_survival(result)
+    figure.axes[0].legend(fontsize=9, frameon=False, loc="best")  # clear of the curve, which may fall far
+    return figure
 
 
 def _status(task, snapshot, fresh: bool, n_runs: int) -> None:

@@ -9,9 +9,14 @@ the story read, so that they redraw as the run unfolds.
 
 from __future__ import annotations
 
+import warnings
+
 import solara
-from mesa.visualization.solara_viz import ModelController
-from mesa.visualization.utils import update_counter
+
+with warnings.catch_warnings():  # Solara's hook check flags a component of Mesa's own, not ours
+    warnings.filterwarnings("ignore", message=".*ComponentsView", category=UserWarning)
+    from mesa.visualization.solara_viz import ModelController
+    from mesa.visualization.utils import update_counter
 
 from ..agents import EscalationModel
 from ..scenario import Scenario
@@ -20,6 +25,8 @@ from .figures import actor_graph, level_timeline
 CHOICES = ("first war", "first ceasefire", "run number")
 #: Milliseconds between steps while playing: slow enough to read the story as it grows.
 PLAY_INTERVAL = 400
+#: The story's heading (title, run and seed) and how many of its latest lines are shown.
+STORY_HEAD, STORY_LINES = 2, 14
 
 
 def pick_run(result, choice: str, number: int) -> tuple[int | None, str]:
@@ -96,8 +103,23 @@ def LevelTimeline(model: EscalationModel):
 
 @solara.component
 def Story(model: EscalationModel):
-    """The run's story so far, one line per act, as ``escalation-sim replay`` prints it."""
+    """The run's story so far, as ``escalation-sim replay`` tells it: its latest lines, so that
+    each new act shows as it happens, and the whole story on demand."""
     update_counter.get()
+    text = model.narrate()
     solara.Text("the story so far", style={"font-weight": "bold"})
-    solara.Preformatted(model.narrate(), class_="replay-story",
-                        style_="max-height: 24em; overflow-y: auto; font-size: 0.85em; white-space: pre-wrap")
+    solara.Preformatted(story_tail(text), class_="replay-story",
+                        style_="font-size: 0.85em; white-space: pre-wrap; margin: 4px 0")
+    if text.count("\n") + 1 > STORY_HEAD + STORY_LINES:
+        with solara.Details("the whole story"):
+            solara.Preformatted(text, style_="font-size: 0.85em; white-space: pre-wrap")
+
+
+def story_tail(text: str, lines: int = None) -> str:
+    """The story's heading and its last ``lines`` lines (``STORY_LINES``), with a line saying
+    how many were left out."""
+    lines = STORY_LINES if lines is None else lines
+    head, rest = text.splitlines()[:STORY_HEAD], text.splitlines()[STORY_HEAD:]
+    if len(rest) <= lines:
+        return text
+    return "\n".join([*head, f"... ({len(rest) - lines} earlier lines)", *rest[-lines:]])
