@@ -22,6 +22,8 @@ from .upload import read_upload
 #: What ``Page`` shows first; the command line sets it before starting the server.
 DEFAULTS = {"scenario": "us_iran_2020", "n_runs": 100_000, "seed": 2020}
 MAX_RUNS = 10_000_000
+#: Seconds between progress updates of a running batch (each one renders the page).
+PROGRESS_SECONDS = 0.5
 
 
 @solara.component
@@ -73,7 +75,9 @@ def Dashboard(scenario: Scenario | str = "us_iran_2020", n_runs: int = 100_000, 
                               lambda: (values.set({}), error.set(None)))
             with solara.Column():
                 Outcomes(task, result, fresh, runs.value)
-                ReplayPanel(current, seed_value.value, result if fresh else None)
+                # The full batch only: the first estimate's render stays light (no replay to draw).
+                final = fresh and task.value is not None and task.value.final
+                ReplayPanel(current, seed_value.value, result if final else None)
 
 
 @solara.component
@@ -172,7 +176,7 @@ def use_batch(scenario: Scenario, n_runs: int, seed: int):
     last = solara.use_ref(None)
 
     def work(cancel):
-        yield from estimate.estimates(scenario, n_runs, seed, cancel=cancel)
+        yield from estimate.estimates(scenario, n_runs, seed, cancel=cancel, poll=PROGRESS_SECONDS)
 
     task = solara.use_thread(work, dependencies=[scenario, n_runs, seed], intrusive_cancel=False)
     if task.value is not None and task.value.result is not None:
@@ -200,13 +204,19 @@ def Outcomes(task, result, fresh: bool, n_runs: int):
                 with solara.Column(style={"flex": "1"}):
                     OutcomeTable(result)
                 with solara.Column(style={"flex": "2"}):
-                    solara.FigureMatplotlib(_survival(result), format="png", dpi=80)
+                    SurvivalCurve(result)
 
 
-def _survival(result):
-    figure = plot_survival(result)
-    figure.axes[0].legend(fontsize=9, frameon=False, loc="best")  # clear of the curve, which may fall far
-    return figure
+@solara.component
+def SurvivalCurve(result):
+    """P(no war by step t), drawn once per batch (not at every render of the page)."""
+    def draw():
+        figure = plot_survival(result)
+        figure.axes[0].legend(fontsize=9, frameon=False, loc="best")  # clear of the curve, which may fall far
+        return figure
+
+    figure = solara.use_memo(draw, [result])
+    solara.FigureMatplotlib(figure, dependencies=[id(result)], format="png", dpi=80)
 
 
 def _status(task, snapshot, fresh: bool, n_runs: int) -> None:
@@ -226,7 +236,7 @@ def _status(task, snapshot, fresh: bool, n_runs: int) -> None:
 @solara.component
 def OutcomeTable(result):
     """Outcome, probability, 95% Wilson interval and count of runs, for every outcome."""
-    table = result.summary(quantiles=()).outcomes
+    table = solara.use_memo(lambda: result.summary(quantiles=()).outcomes, [result])
     head = ["outcome", "probability", "95% interval", "runs"]
     rows = [[r.outcome, _percent(r.probability), f"{_percent(r.low)} – {_percent(r.high)}", f"{r.count:,}"]
             for r in table.itertuples(index=False)]

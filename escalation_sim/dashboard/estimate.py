@@ -19,8 +19,8 @@ from typing import Iterator
 from ..batch import BatchResult, simulate
 from ..scenario import Scenario
 
-#: Runs of the first estimate: about half a second on one core for the seed scenario.
-FIRST_RUNS = 16_384
+#: Runs of the first estimate: a quarter of a second on one core for the seed scenario.
+FIRST_RUNS = 8_192
 #: Runs per chunk of the thread pool: small enough for a steady progress bar and for two
 #: threads to share the work, large enough for NumPy's per-call overhead to stay small.
 CHUNK_RUNS = 16_384
@@ -91,7 +91,7 @@ def estimates(scenario: Scenario, n_runs: int, rng, *, first: int = FIRST_RUNS,
     for k, size in enumerate(sizes):
         watched = _Watched(_shared_pool(), cancel)
         driver = threading.Thread(target=watched.call, args=(simulate, scenario, size),
-                                  kwargs={"rng": rng, "executor": watched, "chunk_size": CHUNK_RUNS},
+                                  kwargs={"rng": rng, "executor": watched, "chunk_size": min(size, CHUNK_RUNS)},
                                   daemon=True)
         driver.start()
         while driver.is_alive():

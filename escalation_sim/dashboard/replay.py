@@ -91,14 +91,21 @@ def StepLine(model: EscalationModel):
 
 @solara.component
 def ActorGraph(model: EscalationModel):
-    update_counter.get()
-    solara.FigureMatplotlib(actor_graph(model), format="png", dpi=72)
+    Figure(model, actor_graph)
 
 
 @solara.component
 def LevelTimeline(model: EscalationModel):
-    update_counter.get()
-    solara.FigureMatplotlib(level_timeline(model), format="png", dpi=72)
+    Figure(model, level_timeline)
+
+
+@solara.component
+def Figure(model: EscalationModel, draw):
+    """``draw(model)`` as an image, drawn again only after a step or a reset, not whenever the
+    page renders (the batch's progress renders it several times a second)."""
+    version = update_counter.get()
+    figure = solara.use_memo(lambda: draw(model), [model, version])
+    solara.FigureMatplotlib(figure, dependencies=[id(model), version], format="png", dpi=72)
 
 
 @solara.component
