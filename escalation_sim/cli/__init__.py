@@ -15,10 +15,10 @@ import sys
 import traceback
 
 from .. import __version__
-from . import describe, listing, plot, replay, run, sweep, validate
+from . import dashboard, describe, listing, plot, replay, run, sweep, validate
 from .common import FAILURE, INTERRUPTED, OK, PROG, USAGE, UsageError, note, silence_stdout
 
-SUBCOMMANDS = (run, replay, sweep, plot, describe, listing, validate)
+SUBCOMMANDS = (run, replay, sweep, plot, describe, listing, validate, dashboard)
 
 MAIN_HELP = """\
 examples:
@@ -30,6 +30,7 @@ examples:
   escalation-sim run us_iran_2020 --runs 1000000 --out results/iran --workers 2
   escalation-sim sweep us_iran_2020 --grid actors.IRN.policy.generosity=0:1:11 --runs 20000
   escalation-sim plot results/iran
+  escalation-sim dashboard us_iran_2020
 
 Agent-based simulation of escalation between states and militias. A SCENARIO is the name of a
 bundled scenario (see `escalation-sim list`), a YAML file, or a run folder written by `run --out`.
