@@ -11,7 +11,6 @@ start-up cost of processes, and the page's own thread stays free.
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator
@@ -157,13 +156,3 @@ class _Watched(Executor):
 def wait_final(scenario: Scenario, n_runs: int, rng, *, first: int = FIRST_RUNS) -> list[Snapshot]:
     """Every snapshot of ``estimates`` until the end (for tests and benchmarks)."""
     return list(estimates(scenario, n_runs, rng, first=first))
-
-
-def timed(scenario: Scenario, n_runs: int, rng, *, first: int = FIRST_RUNS) -> dict:
-    """Seconds to the first estimate and to the full batch (``benchmarks/`` uses this)."""
-    start, out = time.perf_counter(), {}
-    for snap in estimates(scenario, n_runs, rng, first=first, poll=0.02):
-        if snap.result is not None and "first" not in out:
-            out["first"] = time.perf_counter() - start
-    out["final"] = time.perf_counter() - start
-    return out
