@@ -13,10 +13,11 @@ class _NoBar:
         pass
 
 
-def progress_bar(total: int, *, enabled: bool, unit: str, desc: str, initial: int = 0):
-    """A tqdm bar over ``total`` units, or a stand-in with the same ``update``/``close``."""
+def progress_bar(total: int, *, enabled: bool, unit: str, desc: str, initial: int = 0, unit_scale: bool = True):
+    """A tqdm bar over ``total`` units, or a stand-in with the same ``update``/``close``.
+    ``unit_scale`` writes large counts as 1.2M; leave it off for a few whole items (files)."""
     if not enabled:
         return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit=unit, unit_scale=True, desc=desc, file=sys.stderr)
+    return tqdm(total=total, initial=initial, unit=unit, unit_scale=unit_scale, desc=desc, file=sys.stderr)

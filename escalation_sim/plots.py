@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from .analysis.sweep import OUTCOMES, SweepResult, _sort_key, load_sweep
+from ._progress import progress_bar
 from .core.plan import OUTCOMES as OUTCOME_CODES  # the order of the codes in result.column("outcome")
 from .batch import BatchResult, load_result, wilson_interval
 from .labels import measure_label, parameter_label
@@ -650,7 +651,8 @@ def _sensitivity_figures(table: pd.DataFrame, scenario=None) -> dict[str, Figure
     return {f"sensitivity_{m}": plot_sensitivity(table, measure=m, scenario=scenario) for m in table["measure"].unique()}
 
 
-def write_figures(source, out_dir, formats: Sequence[str] = ("png", "svg"), *, dpi: int = 150) -> list[Path]:
+def write_figures(source, out_dir, formats: Sequence[str] = ("png", "svg"), *, dpi: int = 150,
+                  progress: bool = False) -> list[Path]:
     """Write every figure that applies to ``source`` into ``out_dir`` (created if needed).
 
     Parameters
@@ -662,6 +664,8 @@ def write_figures(source, out_dir, formats: Sequence[str] = ("png", "svg"), *, d
         File formats, one file per figure and format.
     dpi : int
         Resolution of raster formats.
+    progress : bool
+        Show a progress bar over the files on standard error (tqdm).
 
     Returns
     -------
@@ -671,9 +675,14 @@ def write_figures(source, out_dir, formats: Sequence[str] = ("png", "svg"), *, d
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for stem, fig in figures(source).items():
+    drawn = figures(source)
+    bar = progress_bar(len(drawn) * len(formats), enabled=progress, unit="file", desc="figures",
+                       unit_scale=False)
+    for stem, fig in drawn.items():
         for fmt in formats:
             path = out_dir / f"{stem}.{fmt}"
             fig.savefig(path, dpi=dpi)
             written.append(path)
+            bar.update(1)
+    bar.close()
     return written

@@ -4,9 +4,7 @@ error."""
 
 import json
 import os
-import re
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -76,10 +74,3 @@ def test_without_dask_installed_the_error_says_how_to_install_it(capsys, monkeyp
             pass
     code = cli.main(["run", "us_iran_2020", "--runs", "100", "--seed", "1", "--dask", "local"])
     assert code == 1 and "escalation-sim[dask]" in capsys.readouterr().err
-
-
-def test_the_python_example_of_the_cli_docs_runs(capsys):
-    text = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
-    (example,) = re.findall(r"```python\n(.*?)```", text, re.S)
-    exec(compile(example, "docs/cli.md", "exec"), {})
-    assert "ceasefire" in capsys.readouterr().out

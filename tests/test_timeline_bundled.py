@@ -91,14 +91,3 @@ def test_from_scenario_carries_dates_and_notes():
     assert ev["date"].iloc[0] == pd.Timestamp("2019-12-27") and ev["note"].iloc[0].startswith("2019-12-27: about 30 rockets")
     doc = Timeline.from_scenario(load_scenario("us_iran_2020")).events
     assert doc["source"].iloc[0].startswith("The group had been responsible for the rocket attack")
-
-
-def test_the_examples_of_docs_timelines_md_run():
-    import re
-
-    text = (Path(__file__).resolve().parents[1] / "docs" / "timelines.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) >= 4
-    namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, "docs/timelines.md", "exec"), namespace)

@@ -82,6 +82,21 @@ class EscalationModel(mesa.Model):
         self.datacollector = self._collector()
         self.datacollector.collect(self)
 
+    # Mesa 3.4 and later name their own experiment settings ``Model.scenario`` and set them in
+    # ``Model.__init__``: this model's ``scenario`` stays the escalation scenario, and Mesa's
+    # settings object is kept as ``mesa_scenario``.
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario this model plays."""
+        return self._escalation_scenario
+
+    @scenario.setter
+    def scenario(self, value) -> None:
+        if isinstance(value, Scenario):
+            self._escalation_scenario = value
+        else:
+            self.mesa_scenario = value
+
     @classmethod
     def from_result(cls, result, run: int) -> EscalationModel:
         """The model of run ``run`` of a ``BatchResult`` (from ``simulate`` or ``load_result``)."""

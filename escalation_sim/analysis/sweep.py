@@ -31,7 +31,7 @@ from scipy.stats import qmc
 from .. import __version__
 from .._progress import progress_bar
 from .._rng import RngLike, seed_sequence
-from ..batch import simulate, wilson_interval
+from ..batch import format as fmt, simulate, wilson_interval
 from ..batch.result import MEASURES, PER_ACTOR
 from ..scenario import Scenario, load_scenario, with_overrides
 
@@ -433,8 +433,12 @@ class SweepResult:
         return list(self.metadata["parameters"])
 
     def __repr__(self) -> str:
-        return (f"<SweepResult {self.scenario.name}: {len(self.table)} points over "
-                f"{', '.join(self.parameters)}; {self.metadata['n_runs']} runs each>")
+        """The sweep as ``escalation-sim sweep`` prints it: every point, outcomes in percent."""
+        return "SweepResult: " + fmt.sweep_text(self)
+
+    def _repr_html_(self) -> str:
+        return fmt.html_block(("SweepResult: " + fmt.sweep_header(self)).splitlines(),
+                                 fmt.html_table(fmt.sweep_rows(self), max_rows=fmt.HTML_MAX_ROWS))
 
     def point_scenario(self, point: int) -> Scenario:
         """The scenario of one point (a row's ``point``)."""

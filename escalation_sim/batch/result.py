@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import format as fmt
 from .._frames import trajectory_frame
 from ..core.plan import OUTCOMES
 from ..scenario import Scenario, load_scenario
@@ -61,8 +62,18 @@ class Summary:
                 "measures": self.measures.reset_index().to_dict(orient="records")}
 
     def __str__(self) -> str:
-        with pd.option_context("display.width", 120, "display.max_columns", 20):
-            return f"{self.outcomes.to_string(index=False)}\n\n{self.measures.to_string()}"
+        return self.__repr__()
+
+    def __repr__(self) -> str:
+        """The outcome table and the measures' quantiles, as ``escalation-sim run`` prints them."""
+        n_runs = int(self.outcomes["count"].sum())
+        return (f"Summary of {n_runs:,} runs\n\n{fmt.outcome_table(self.outcomes)}\n\n"
+                f"{fmt.measure_table(self.measures)}")
+
+    def _repr_html_(self) -> str:
+        n_runs = int(self.outcomes["count"].sum())
+        return fmt.html_block([f"Summary of {n_runs:,} runs"], fmt.html_table(fmt.outcome_rows(self.outcomes)),
+                                 fmt.html_table(fmt.measure_rows(self.measures), index=True))
 
 
 class BatchResult:
@@ -109,9 +120,22 @@ class BatchResult:
         return int(self.metadata["n_steps"])
 
     def __repr__(self) -> str:
-        p = self.runs["outcome"].value_counts(normalize=True)
-        shares = ", ".join(f"{k} {p.get(k, 0):.3f}" for k in ("war", "ceasefire", "ongoing"))
-        return f"<BatchResult {self.scenario.name}: {self.n_runs} runs x {self.n_steps} steps; {shares}>"
+        """The header and outcome table of ``escalation-sim run``; reads only the outcome column."""
+        return "\n".join(["BatchResult: " + fmt.batch_header(self)[0], *fmt.batch_header(self)[1:], "",
+                          fmt.outcome_table(self._outcomes())])
+
+    def _repr_html_(self) -> str:
+        header = fmt.batch_header(self)
+        return fmt.html_block(["BatchResult: " + header[0], *header[1:]],
+                                 fmt.html_table(fmt.outcome_rows(self._outcomes())))
+
+    def _outcomes(self) -> pd.DataFrame:
+        """``Summary.outcomes`` without the measures: outcome, count, probability, low, high."""
+        counts = np.bincount(self.column("outcome").astype(np.intp), minlength=len(OUTCOMES))
+        counts = counts[[OUTCOMES.index(k) for k in fmt.OUTCOME_NAMES]]
+        low, high = wilson_interval(counts, self.n_runs)
+        return pd.DataFrame({"outcome": list(fmt.OUTCOME_NAMES), "count": counts,
+                             "probability": counts / self.n_runs, "low": low, "high": high})
 
     # -- tables ------------------------------------------------------------------------------
     @property

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..batch.format import percent  # noqa: F401  (the subcommands' formatting lives in the batch layer)
 from ..scenario import load_scenario, parse_override, with_overrides
 from ..scenario.io import is_bundled_name
 
@@ -54,12 +55,19 @@ def _plain(value):
 # -- parser pieces -------------------------------------------------------------------------------
 
 def command(sub, name: str, summary: str, examples: str, func):
-    """Add the subcommand ``name`` to ``sub``: ``summary``'s first line is its one-line help."""
+    """Add the subcommand ``name`` to ``sub``: ``summary``'s first sentence is its one-line help."""
     text = f"examples:\n{examples}\n{summary}"
-    parser = sub.add_parser(name, help=summary.splitlines()[0].replace("%", "%%"), description=text,
+    parser = sub.add_parser(name, help=first_sentence(summary).replace("%", "%%"), description=text,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(func=user_errors(func))
     return parser
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``, its lines joined (a help line is never cut mid-sentence)."""
+    words = " ".join(text.split())
+    end = words.find(". ")
+    return words if end < 0 else words[: end + 1]
 
 
 #: Errors of the operating system that a user causes (a path that cannot be written where it
@@ -235,16 +243,10 @@ def drawn_seed() -> int:
     return seed
 
 
-def write_figures(result, folder: Path) -> list[Path]:
+def write_figures(result, folder: Path, progress: bool = False) -> list[Path]:
     """Draw the result's figures into ``folder`` (PNG); the files written."""
     try:
         from ..plots import write_figures as write
     except ImportError:  # the plots are optional: the numbers are written either way
         return []
-    return write(result, folder, ("png",))
-
-
-def percent(p: float) -> str:
-    if abs(p) < 1e-12:  # a Wilson bound at 0 comes out as a rounding residue
-        return "0.00%"
-    return f"{100 * p:.2f}%" if p >= 1e-4 else f"{100 * p:.2g}%"
+    return write(result, folder, ("png",), progress=progress)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import difflib
 from pathlib import Path
 
-from .common import OK, UsageError, add_json, command, emit_json
+from .common import OK, PROG, UsageError, add_json, command, emit_json, show_progress
 
 PLOT_EXAMPLES = """\
   escalation-sim plot results/iran
@@ -19,16 +21,18 @@ def add(sub) -> None:
     p.add_argument("folder", metavar="DIR", type=Path, help="a folder written by run --out or sweep --out")
     p.add_argument("--out", type=Path, metavar="FIGDIR", help="where to write the figures (default DIR/figures)")
     p.add_argument("--format", default="png", metavar="FORMATS", help="comma-separated image formats (default png)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar on standard error (default: when it is a terminal)")
     add_json(p)
 
 
 def cmd_plot(args) -> int:
     formats = parse_formats(args.format)
-    if not args.folder.is_dir():
-        raise UsageError(f"{args.folder}: no such folder; expected a folder written by `run --out` or `sweep --out`")
+    check_folder(args.folder)
     from ..plots import write_figures
 
-    written = write_figures(args.folder, args.out or args.folder / "figures", formats)
+    written = write_figures(args.folder, args.out or args.folder / "figures", formats,
+                            progress=show_progress(args))
     if args.json:
         emit_json([str(path) for path in written])
     else:
@@ -36,13 +40,34 @@ def cmd_plot(args) -> int:
     return OK
 
 
+RESULT_FILES = ("runs.parquet", "sweep.json", "sensitivity.parquet")
+
+
+def check_folder(folder: Path) -> None:
+    """Stop with a message naming the folder expected when ``folder`` is not a directory."""
+    expected = "expected a folder written by `run --out` or `sweep --out`"
+    if folder.is_dir():
+        return
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such folder; {expected}")
+    for parent in list(folder.parents)[:2]:  # a file of a result folder, or of its figures/
+        if any((parent / name).is_file() for name in RESULT_FILES):
+            raise UsageError(f"{folder} is a file; {expected}, here the one holding it: {PROG} plot {parent}")
+    raise UsageError(f"{folder} is a file; {expected}")
+
+
 def parse_formats(text: str) -> tuple[str, ...]:
     """``"png,svg"`` -> ``("png", "svg")``, each a format matplotlib can write."""
     from matplotlib.figure import Figure
 
-    known = Figure().canvas.get_supported_filetypes()
+    known = sorted(Figure().canvas.get_supported_filetypes())
     formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
-    unknown = [f for f in formats if f not in known]
-    if not formats or unknown:
-        raise UsageError(f"--format {text!r}: expected comma-separated image formats among {', '.join(sorted(known))}")
+    if not formats:
+        raise UsageError(f"--format {text!r}: expected comma-separated image formats among {', '.join(known)}")
+    for f in formats:
+        if f not in known:
+            close = difflib.get_close_matches(f, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise UsageError(f"--format {text}: {f!r} is not an image format matplotlib can write{hint}; "
+                             f"expected formats among {', '.join(known)}")
     return formats

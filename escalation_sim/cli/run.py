@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from ..batch import simulate
+from ..batch.format import batch_header, measure_table, outcome_table, percent
 from ..batch.result import MEASURES
 from ..batch.lock import folder_lock
 from ..batch.store import StoreError, is_finished, open_executor, read_manifest, record_files, run_to_folder, summary_dict
 from .common import (OK, OUTCOME_NAMES, PROG, UsageError, add_json, add_parallel_options, add_scenario_options,
-                     check_parallel_args, command, drawn_seed, emit_json, load_with_overrides, note, percent,
+                     check_parallel_args, command, drawn_seed, emit_json, load_with_overrides, note,
                      positive_int, seed_int, show_progress, write_figures)
 
 SHOWN_RUNS = 10
@@ -77,7 +78,7 @@ def _cmd_run(args) -> int:
     if finished:
         note(f"the run in {args.out} was already finished: its results, as saved (figures in {args.out / 'figures'})")
     elif args.out is not None and args.figures:
-        written = write_figures(result, args.out / "figures")
+        written = write_figures(result, args.out / "figures", show_progress(args))
         record_files(args.out, [str(p.relative_to(args.out)) for p in written])
     _print_run(args, result)
     return OK
@@ -199,16 +200,12 @@ def _replay_command(args, result, run: int) -> str:
 
 def format_result(result) -> str:
     """The run's header, outcome table and measure quantiles, as printed by ``run``."""
-    meta, scenario, summary = result.metadata, result.scenario, result.summary()
-    t = scenario.time
-    unit = f"{t.step_unit}s" if t.step_length == 1 else f"{t.step_length:g} {t.step_unit}s each"
-    header = [scenario.title or scenario.name,
-              f"scenario {scenario.name} (hash {meta['scenario_hash']}): {result.n_runs:,} runs of "
-              f"{result.n_steps} steps ({unit}), seed {meta['seed']['entropy']}"]
+    summary, scenario = result.summary(), result.scenario
     levels = "levels: " + ", ".join(f"{k} {name}" for k, name in enumerate(scenario.level_names()))
     if result.is_match:  # two players on two levels: no war and no ceasefire, a game's numbers instead
-        return "\n".join([*header, "", _match_table(result), "", levels])
-    return "\n".join([*header, "", _outcome_table(summary), "", _measure_table(summary, scenario), "", levels])
+        return "\n".join([*batch_header(result), "", _match_table(result), "", levels])
+    return "\n".join([*batch_header(result), "", outcome_table(summary.outcomes), "",
+                      _measure_table(summary, scenario), "", levels])
 
 
 def _match_table(result) -> str:
@@ -231,21 +228,6 @@ def _match_table(result) -> str:
     return "\n".join(rows)
 
 
-def _outcome_table(summary) -> str:
-    rows = [f"{'outcome':<10} {'probability':>11}   {'95% interval':<19} {'runs':>11}"]
-    for r in summary.outcomes.itertuples(index=False):
-        interval = f"{percent(r.low)} - {percent(r.high)}"
-        rows.append(f"{r.outcome:<10} {percent(r.probability):>11}   {interval:<19} {r.count:>11,}")
-    return "\n".join(rows)
-
-
 def _measure_table(summary, scenario) -> str:
     """Mean and quantiles of the run measures and of each actor's payoff (``--json`` has all)."""
-    measures = summary.measures
-    names = [*MEASURES, *(f"payoff_{a}" for a in scenario.actor_ids)]
-    width = max(len(n) for n in names) + 2
-    titles = ["mean" if c == "mean" else f"{int(c[1:])}%" for c in measures.columns]
-    rows = [f"{'per run':<{width}}" + "".join(f"{t:>10}" for t in titles)]
-    for name in names:
-        rows.append(f"{name:<{width}}" + "".join(f"{v:>10.4g}" for v in measures.loc[name]))
-    return "\n".join(rows)
+    return measure_table(summary.measures, [*MEASURES, *(f"payoff_{a}" for a in scenario.actor_ids)])

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
+from ..batch.format import sweep_text
 from ..batch.lock import folder_lock
 from ..batch.store import open_executor
-from .common import (OK, OUTCOME_NAMES, UsageError, add_json, add_parallel_options, add_scenario_options,
+from .common import (OK, UsageError, add_json, add_parallel_options, add_scenario_options,
                      check_new_folder, check_parallel_args, command, drawn_seed, emit_json, load_with_overrides,
-                     note, percent, positive_int, seed_int, show_progress, write_figures)
+                     note, positive_int, seed_int, show_progress, write_figures)
 
 SWEEP_EXAMPLES = """\
   escalation-sim sweep us_iran_2020 --grid actors.IRN.policy.generosity=0:1:11 --runs 20000 --seed 1
@@ -95,7 +94,7 @@ def _cmd_sweep(args, design) -> int:
     if args.out is not None:
         result.save(args.out)
         if args.figures:
-            write_figures(result, args.out / "figures")
+            write_figures(result, args.out / "figures", show_progress(args))
         note(f"wrote {args.out}")
     if args.json:
         emit_json({"metadata": result.metadata, "points": result.table.to_dict(orient="records")})
@@ -107,15 +106,4 @@ def _cmd_sweep(args, design) -> int:
 def format_sweep(result) -> str:
     """The sweep's table: one row per point, outcome probabilities in percent with their 95%
     intervals, and the mean measures."""
-    table, meta = result.table, result.metadata
-    columns = {"point": table["point"]}
-    columns.update({key: table[key] for key in result.parameters})
-    for outcome in OUTCOME_NAMES:
-        columns[outcome] = [f"{percent(p)} ({percent(lo)}-{percent(hi)})" for p, lo, hi in
-                            zip(table[f"p_{outcome}"], table[f"p_{outcome}_low"], table[f"p_{outcome}_high"])]
-    columns.update({c: table[c].round(3) for c in table.columns if c.startswith("mean_")})
-    body = pd.DataFrame(columns).to_string(index=False)
-    header = (f"{result.scenario.title or result.scenario.name}\nsweep of {result.scenario.name}: "
-              f"{len(table)} points ({meta['design']}), {meta['n_runs']:,} runs each, seed {meta['seed']['entropy']}\n"
-              "outcome probabilities with 95% intervals")
-    return f"{header}\n\n{body}"
+    return sweep_text(result)

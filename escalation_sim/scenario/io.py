@@ -4,6 +4,7 @@ overrides by key path."""
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import re
 from importlib import resources
@@ -134,7 +135,8 @@ def load_scenario(path_or_name: str | os.PathLike) -> Scenario:
         text = (_bundle_dir() / f"{name}.yaml").read_text(encoding="utf-8")
         return build_scenario(parse_yaml(text, f"{name}.yaml"), file=f"{name}.yaml")
     if not path.exists() and path.suffix == "" and os.sep not in name and "/" not in name:
-        raise ScenarioError(name, "", f"no such file, and not a bundled scenario (bundled: {', '.join(list_scenarios())})")
+        raise ScenarioError(name, "", f"no such file, and not a bundled scenario{_did_you_mean(name)} "
+                                      f"(bundled: {', '.join(list_scenarios())})")
     if not path.is_file():
         raise ScenarioError(name, "", "no such file" if not path.exists() else "not a file")
     return build_scenario(parse_yaml(_read_text(path, name), name), file=name)
@@ -155,6 +157,12 @@ def _read_text(path: Path, name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(name, "", "not UTF-8 text; expected a YAML scenario") from None
+
+
+def _did_you_mean(name: str) -> str:
+    """``"; did you mean us_iran_2020?"`` for the closest bundled scenario name, if any is close."""
+    close = difflib.get_close_matches(name, list_scenarios(), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def dump_yaml(data: Mapping[str, Any], path) -> None:

@@ -564,6 +564,9 @@ def _protects(r, value, path, actor_id, ids, known):
 POLICY_LEVELS = ("initial", "cap", "step", "threshold", "level")
 #: Policy parameters that hold nested lists of probabilities.
 POLICY_TABLES = ("vector", "response")
+#: Policy parameters that hold a list of real numbers (the (R, S, T, P) payoffs an entry of
+#: Axelrod's first tournament keeps score with).
+POLICY_NUMBER_LISTS = ("payoffs",)
 #: Lower bounds of the real policy parameters the families do not bound themselves to [0, 1].
 POLICY_REALS = {"ratio": 0.0, "tolerance": 0.0, "overreaction": 0.0, "bias": -1.0}
 
@@ -591,6 +594,12 @@ def _policy_numbers(r: Reader, spec: dict, path: str, ladder) -> None:
         where = f"{path}.{key}"
         if key in POLICY_TABLES:
             _probabilities(r, value, where)
+        elif key in POLICY_NUMBER_LISTS:
+            if not isinstance(value, (list, tuple)):
+                r.attempt(r.fail, where, f"expected a list of numbers, got {_show(value)}")
+            else:
+                for k, item in enumerate(value):
+                    r.attempt(r.number, item, f"{where}.{k}")
         elif key in POLICY_LEVELS:
             if key == "step":
                 r.attempt(r.integer, value, where, low=0, high=ladder.top)
