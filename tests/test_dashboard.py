@@ -216,7 +216,8 @@ def test_show_displays_the_dashboard(monkeypatch):
 def test_the_command_says_how_to_install_the_extra_when_it_is_missing(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "solara", None)
     assert main(["dashboard", "us_iran_2020"]) == 1
-    assert "pip install 'escalation-sim[dashboard]'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "pip install 'escalation-sim[dashboard]'" in err and "pip install '.[dashboard]'" in err
 
 
 def test_the_command_refuses_an_invalid_scenario_before_starting(tmp_path, capsys):

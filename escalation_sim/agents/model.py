@@ -22,6 +22,7 @@ from ..core.horizon import last_steps
 from ..core.plan import OUTCOMES, compile_plan
 from ..core.step import act, perceive, remembers
 from ..scenario import Scenario, load_scenario
+from ..scenario import as_scenario
 from . import story
 from .actors import ActorAgent, make_agent
 from .tally import RunTally
@@ -281,9 +282,7 @@ def _check_index(name: str, value, low: int = 0) -> int:
 
 
 def _load(scenario) -> Scenario:
-    if not isinstance(scenario, (str, os.PathLike)):
-        raise TypeError(f"scenario must be a Scenario, a path or a bundled name, got {type(scenario).__name__}")
-    return load_scenario(scenario)
+    return as_scenario(scenario)
 
 
 @functools.lru_cache(maxsize=8)

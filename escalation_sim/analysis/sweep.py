@@ -34,6 +34,7 @@ from .._rng import RngLike, seed_sequence
 from ..batch import format as fmt, simulate, wilson_interval
 from ..batch.result import MEASURES, PER_ACTOR
 from ..scenario import Scenario, load_scenario, with_overrides
+from ..scenario import as_scenario
 
 OUTCOMES = ("war", "ceasefire", "ongoing")
 DEFAULT_MEASURES = ("end_step", "peak_level", "fatalities")
@@ -306,7 +307,7 @@ def _evaluate(scenarios, seeds, *, n_runs, n_steps, measures, executor, progress
 
 
 def _load(scenario) -> Scenario:
-    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    return as_scenario(scenario)
 
 
 # -- sweep ------------------------------------------------------------------------------------

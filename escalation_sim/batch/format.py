@@ -37,7 +37,7 @@ def batch_header(result) -> list[str]:
     unit = f"{t.step_unit}s" if t.step_length == 1 else f"{t.step_length:g} {t.step_unit}s each"
     return [scenario.title or scenario.name,
             f"scenario {scenario.name} (hash {meta['scenario_hash']}): {result.n_runs:,} runs of "
-            f"{result.n_steps} steps ({unit}), seed {meta['seed']['entropy']}"]
+            f"{result.n_steps:,} steps ({unit}), seed {meta['seed']['entropy']}"]
 
 
 def outcome_rows(outcomes: pd.DataFrame) -> pd.DataFrame:

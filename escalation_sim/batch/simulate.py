@@ -17,7 +17,7 @@ from .._rng import RngLike, seed_sequence
 from ..core.engine import RUN_COLUMNS, run_chunk
 from ..core.draws import STREAM_BLOCK
 from ..core.plan import compile_plan
-from ..scenario import Scenario, load_scenario
+from ..scenario import Scenario, as_scenario
 from .result import BatchResult
 
 #: Share of the memory available now that a batch may plan to use.
@@ -164,8 +164,7 @@ class Batch:
     and one chunk per worker, whatever the number of runs."""
 
     def __init__(self, scenario, n_runs, *, rng=None, n_steps=None, trajectories=False, keep_runs=True):
-        if not isinstance(scenario, Scenario):
-            scenario = load_scenario(scenario)
+        scenario = as_scenario(scenario)
         self.scenario = scenario
         self.n_runs = check_count("n_runs", n_runs)
         self.n_steps = check_count("n_steps", n_steps, optional=True) or scenario.n_steps

@@ -22,7 +22,8 @@ DASHBOARD_HELP = """\
 Start the interactive dashboard on localhost and print its address; Ctrl-C stops it. Move a
 parameter and the outcome probabilities are recomputed (a first estimate within about a second,
 then the full batch); pick a run and watch the Mesa agents play it step by step. Needs the
-dashboard extra: pip install 'escalation-sim[dashboard]'.
+dashboard extra: pip install 'escalation-sim[dashboard]' (from a checkout of the source:
+pip install '.[dashboard]').
 """
 
 

@@ -179,10 +179,10 @@ def _shown_runs(result, outcome: str) -> np.ndarray:
 
 def _format_shown(args, result, shown: np.ndarray) -> str:
     if len(shown) == 0:
-        return f"no run ended in {args.show}"
+        return "no run was still going at the horizon" if args.show == "ongoing" else f"no run ended in {args.show}"
     first = ", ".join(str(r) for r in shown[:SHOWN_RUNS])
     more = f" (the first {SHOWN_RUNS})" if len(shown) > SHOWN_RUNS else ""
-    return (f"{len(shown):,} runs ended in {args.show}{more}: {first}\n"
+    return (f"{len(shown):,} runs {'were still going at the horizon' if args.show == 'ongoing' else 'ended in ' + args.show}{more}: {first}\n"
             f"replay one step by step:\n  {_replay_command(args, result, int(shown[0]))}")
 
 

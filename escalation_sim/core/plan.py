@@ -18,6 +18,7 @@ import numpy as np
 from ..policies.base import threshold_u32
 from .draws import Limit
 from ..scenario import Scenario
+from ..scenario import as_scenario
 
 #: Outcome codes in the per-run table.
 ONGOING, WAR, CEASEFIRE = 0, 1, 2
@@ -112,6 +113,7 @@ class Plan:
 
 def compile_plan(scenario: Scenario) -> Plan:
     """Compile a validated scenario for the core (and for the Mesa model's replay)."""
+    scenario = as_scenario(scenario)
     ids = scenario.actor_ids
     index = {a: k for k, a in enumerate(ids)}
     ladder = scenario.policy_ladder()

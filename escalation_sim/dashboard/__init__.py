@@ -1,13 +1,14 @@
 """An interactive dashboard on Mesa's Solara visualisation: move a slider, watch the outcome
 probabilities change and one run unfold.
 
-Needs the ``dashboard`` extra (``pip install 'escalation-sim[dashboard]'``). In a browser:
+Needs the ``dashboard`` extra (``pip install 'escalation-sim[dashboard]'``, or from a checkout
+``pip install '.[dashboard]'``). In a browser:
 ``escalation-sim dashboard [SCENARIO]``; in Jupyter: ``escalation_sim.dashboard.show(scenario)``.
 """
 
 from __future__ import annotations
 
-INSTALL = "pip install 'escalation-sim[dashboard]'"
+INSTALL = "pip install 'escalation-sim[dashboard]' (from a checkout of the source: pip install '.[dashboard]')"
 
 
 def require() -> None:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario import Scenario
+from ..scenario import as_scenario
 
 Exact = tuple[tuple[Fraction, ...], ...]
 Strategy = tuple[Fraction, ...]
@@ -329,6 +330,7 @@ def dyad_game(scenario: Scenario, actor: str, target: str) -> StageGame:
         ``B[i, j] = table[j, i]``, where ``table = scenario.payoffs.table(scenario.ladder)``
         is the payoff ``[own level, other's level]``. Actions are the ladder's level names.
     """
+    scenario = as_scenario(scenario)
     ids = scenario.actor_ids
     for key, value in (("actor", actor), ("target", target)):
         if value not in ids:

@@ -15,6 +15,7 @@ from scipy import stats
 
 from .._rng import RngLike, seed_sequence
 from ..batch import simulate
+from ..scenario import as_scenario
 from .fit import child, fit, scenario_at
 from .likelihood import Likelihood
 
@@ -23,6 +24,7 @@ def simulated_levels(scenario, n_runs: int, *, n_steps: int | None = None, rng: 
     """Records simulated by the core: executed levels of shape
     ``(n_runs, n_steps, n_actors, n_actors)`` in the scenario's actor order, -1 on the
     diagonal (the layout of ``Timeline.levels``)."""
+    scenario = as_scenario(scenario)
     result = simulate(scenario, n_runs, rng=rng, n_steps=n_steps, trajectories=True)
     A = len(scenario.actors)
     out = np.full((n_runs, result.n_steps, A, A), -1, dtype=np.int16)

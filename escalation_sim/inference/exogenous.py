@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario import Scenario, with_overrides
+from ..scenario import as_scenario
 from .likelihood import Likelihood
 from .params import as_table
 
@@ -40,6 +41,7 @@ def exogenous_acts(scenario: Scenario, timeline, params=None, *, max_acts: int =
         One row per scripted act: ``step``, ``actor``, ``target``, ``level`` and ``reason``
         (why the scenario could not produce it).
     """
+    scenario = as_scenario(scenario)
     keys, table = ([], np.zeros((1, 0))) if params is None else as_table(params)
     rows = []
     current = scenario

@@ -25,6 +25,7 @@ import pandas as pd
 from .. import __version__
 from .._rng import RngLike, seed_sequence
 from ..scenario import Scenario, load_scenario, with_overrides
+from ..scenario import as_scenario
 from .exogenous import exogenous_acts
 from .likelihood import Likelihood
 from .params import check_keys
@@ -182,6 +183,7 @@ def _plain(value):
 
 def scenario_at(scenario: Scenario, point: Mapping[str, float]) -> Scenario:
     """``with_overrides`` with each value typed as the scenario holds it (integers rounded)."""
+    scenario = as_scenario(scenario)
     from ..analysis.sweep import _integer_keys, _typed
 
     integer = _integer_keys(scenario, list(point))
@@ -190,6 +192,7 @@ def scenario_at(scenario: Scenario, point: Mapping[str, float]) -> Scenario:
 
 def scenario_values(scenario: Scenario, keys) -> dict:
     """The scenario's own value at each key path (keys it does not hold are left out)."""
+    scenario = as_scenario(scenario)
     data, out = scenario.to_dict(), {}
     for key in keys:
         node = data
@@ -255,7 +258,7 @@ def fit(scenario, timeline, params, *, method: str = "emcee", rng: RngLike = Non
     """
     if method != "emcee":
         raise ValueError(f"method: expected 'emcee', got {method!r}")
-    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    base = as_scenario(scenario)
     bounds = parse_params(params)
     keys = list(bounds)
     check_keys(base, keys, np.array([[b[0] for b in bounds.values()], [b[1] for b in bounds.values()]]))

@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 
 from ..scenario import Scenario, load_scenario
+from ..scenario import as_scenario
 from .params import Structure, Values, as_table, check_keys, values_for
 from .._rng import seed_sequence
 from .particle import particle_log_likelihood
@@ -60,7 +61,7 @@ class Likelihood:
     """
 
     def __init__(self, scenario, timeline, keys=(), *, particles: int | None = None, rng=None):
-        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.scenario = as_scenario(scenario)
         self.keys = list(keys)
         self.structure = Structure.of(self.scenario)
         self.observed, self.first_step = observed_levels(self.scenario, timeline)

@@ -18,6 +18,7 @@ from .._rng import RngLike, seed_sequence
 from ..batch import simulate
 from ..batch.result import wilson_interval
 from ..core.plan import OUTCOMES
+from ..scenario import as_scenario
 from .fit import child, scenario_at
 
 #: Runs of one ``simulate`` call at most: one posterior draw's runs are simulated in groups.
@@ -118,7 +119,7 @@ def posterior_predictive(fit, n_runs: int, *, rng: RngLike = None, n_draws: int 
     pick = np.random.default_rng(child(seq, 0)).choice(len(samples), n_draws, replace=n_draws > len(samples))
     per_draw = np.full(n_draws, n_runs // n_draws)
     per_draw[: n_runs % n_draws] += 1
-    base = fit.scenario_base if scenario is None else scenario
+    base = fit.scenario_base if scenario is None else as_scenario(scenario)
     counts, rows = None, []
     bar = progress_bar(n_draws, enabled=progress, unit="draw", desc="posterior predictive")
     try:

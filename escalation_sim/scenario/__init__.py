@@ -3,6 +3,7 @@ scenario's readable description."""
 
 from .errors import ScenarioError
 from .io import list_scenarios, load_scenario, parse_override, with_overrides
+from .io import as_scenario  # noqa: E402  the one reading of a ``scenario`` argument
 from .model import Actor, Annotation, Event, Level, Noise, Outcomes, Payoffs, Scenario, Spontaneous, Time
 from .text import describe
 from .model import Alliance, Rates  # noqa: E402  allies and per-actor or per-pair noise rates
@@ -13,3 +14,4 @@ __all__ = [
     "Spontaneous", "Time", "describe",
 ]
 __all__ += ["Alliance", "Rates"]
+__all__ += ["as_scenario"]

@@ -142,6 +142,25 @@ def load_scenario(path_or_name: str | os.PathLike) -> Scenario:
     return build_scenario(parse_yaml(_read_text(path, name), name), file=name)
 
 
+def as_scenario(scenario: Scenario | str | os.PathLike) -> Scenario:
+    """The scenario a public function's ``scenario`` argument names: a ``Scenario`` as it is, a
+    bundled name or a file path loaded by ``load_scenario``.
+
+    Raises
+    ------
+    TypeError
+        If ``scenario`` is none of these (the message names the type given).
+    ScenarioError
+        From ``load_scenario``, for a name or path that is not a valid scenario.
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, os.PathLike)):
+        return load_scenario(scenario)
+    raise TypeError(f"scenario must be a Scenario, a bundled scenario's name or a path to a YAML file, "
+                    f"got {type(scenario).__name__} {str(scenario)[:40]!r}")
+
+
 def _read_text(path: Path, name: str) -> str:
     """The file's text; a file too large or not UTF-8 text is refused without quoting it."""
     try:
@@ -186,7 +205,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), parse_yaml(value, f"--set {key.strip()}") if value.strip() else None
 
 
-def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+def with_overrides(scenario: Scenario | str | os.PathLike, overrides: Mapping[str, Any]) -> Scenario:
     """A new scenario with values replaced by key path, validated like a file.
 
     ``with_overrides(s, {"actors.USA.policy.ratio": 1.5, "noise.execution": 0.1})``.
@@ -194,11 +213,20 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
     part must exist. List items are addressed by index (``events.0.level``). NumPy scalars
     and arrays are taken as the Python numbers and lists they hold.
 
+    Parameters
+    ----------
+    scenario : Scenario, or a bundled name or path for ``load_scenario``
+    overrides : mapping of str to value
+        ``{key path: new value}``.
+
     Raises
     ------
     ScenarioError
         If a key is not a string key path, a path does not exist, or the result is invalid.
+    TypeError
+        If ``scenario`` is not a Scenario, a name or a path.
     """
+    scenario = as_scenario(scenario)
     data = copy.deepcopy(scenario.to_dict())
     file = scenario.path or f"{scenario.name}.yaml"
     for key, value in overrides.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .io import as_scenario
 from .model import Scenario
 
 
@@ -25,6 +26,7 @@ def describe(scenario: Scenario) -> str:
         Blocks separated by blank lines: the header, the ladder, the actors and their
         policies, the noise and outcome rules, and the scripted events (when there are any).
     """
+    scenario = as_scenario(scenario)
     parts = [_describe_header(scenario), _describe_ladder(scenario), _describe_actors(scenario),
              _describe_rules(scenario)]
     if scenario.events:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..scenario import as_scenario
 from .errors import TimelineError
 
 #: Columns of ``Timeline.events``, in order: the key, the level, then what is known of the act.
@@ -106,6 +107,7 @@ class Timeline:
             If the timeline names an actor the scenario lacks, reaches past its horizon, or has
             a level above the top of its ladder.
         """
+        scenario = as_scenario(scenario)
         self._check_fits(scenario)
         ids = list(scenario.actor_ids)
         first, stop = self.window
@@ -229,6 +231,7 @@ class Timeline:
 
     def check(self, scenario, *, where=None) -> None:
         """Raise ``TimelineError`` unless the timeline fits the scenario and its own rules."""
+        scenario = as_scenario(scenario)
         where = where or self.path or f"timeline {self.scenario_name!r}"
         first, stop = self.window
         if not 0 <= first <= stop:

@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..scenario import as_scenario
 from . import formats
 from .calendar import calendar_unit, date_to_step, dates_to_steps, step_to_date, why_no_calendar
 from .errors import TimelineError
@@ -25,7 +26,7 @@ def read_timeline(path, scenario, *, format=None, codes=None, errors="raise", wi
         A plain CSV (columns ``date`` or ``step``, ``actor``, ``target`` and one of ``level``,
         ``cameo``, ``goldstein``; optional ``source``, ``note``), a GDELT 2.0 or 1.0 event table
         (tab-separated, no header) or an ICEWS event file (tab-separated, named columns).
-    scenario : Scenario
+    scenario : Scenario, or a bundled name or path for ``load_scenario``
         Gives the actors (and their event-data ``codes``), the ladder and the calendar.
     format : {"csv", "gdelt2", "gdelt1", "icews"}, optional
         By default, told from the first line of the file.
@@ -48,6 +49,8 @@ def read_timeline(path, scenario, *, format=None, codes=None, errors="raise", wi
 
     Raises
     ------
+    TypeError
+        If ``scenario`` is not a Scenario, a name or a path.
     TimelineError
         Naming the file, the line and the field: a malformed line (blank fields are fine,
         missing ones are not), an actor code that maps to no actor of the scenario, a date that
@@ -56,6 +59,7 @@ def read_timeline(path, scenario, *, format=None, codes=None, errors="raise", wi
     """
     if errors not in ("raise", "report"):
         raise ValueError(f"errors={errors!r}: expected 'raise' or 'report'")
+    scenario = as_scenario(scenario)
     file = os.fspath(path)
     fmt = format or formats.sniff(file)
     if fmt not in formats.FORMATS:
