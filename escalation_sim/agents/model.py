@@ -184,6 +184,10 @@ class EscalationModel(mesa.Model):
         """Levels executed in the last step played, int8, shape ``(n_pairs,)``, pair order of ``plan``."""
         return self._prev[:, 0].copy()
 
+    def __repr__(self) -> str:
+        played = "not started" if self.t < 0 else f"{self.t + 1:,} of {self.n_steps:,} steps played"
+        return f"<EscalationModel {self.scenario.name}, run {self.run}: {played}, {self.outcome}>"
+
     @property
     def outcome(self) -> str:
         """``"war"``, ``"ceasefire"``, or ``"ongoing"`` (also while the run is being played)."""

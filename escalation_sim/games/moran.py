@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import special
 
 from .._rng import RngLike, seed_sequence
+from ..batch import format as fmt
 from ..policies import Policy
 from .many_matches import play_many
 from .match import PolicyLike, match_scores
@@ -53,6 +54,31 @@ class MoranResult:
     times: pd.DataFrame
     runs: pd.DataFrame
     trajectories: np.ndarray | None
+
+    def _header(self) -> str:
+        return f"MoranResult: {len(self.runs):,} runs, {len(self.fixation)} strategies"
+
+    def _fixation_rows(self) -> pd.DataFrame:
+        """Fixation probabilities in percent with their 95% Wilson intervals, as the CLI prints."""
+        f = self.fixation
+        return pd.DataFrame({"strategy": f["strategy"], "fixation": [fmt.percent(p) for p in f["probability"]],
+                             "95% interval": [fmt.interval(lo, hi) for lo, hi in zip(f["low"], f["high"])],
+                             "runs": [f"{int(n):,}" for n in f["fixations"]]})
+
+    def _time_rows(self) -> pd.DataFrame:
+        t = self.times
+        return pd.DataFrame({"fixated": t["strategy"], "mean generations": t["generations"].map("{:.4g}".format),
+                             "95% interval": [f"{lo:.4g} - {hi:.4g}" for lo, hi in zip(t["low"], t["high"])],
+                             "runs": [f"{int(n):,}" for n in t["runs"]]})
+
+    def __repr__(self) -> str:
+        """Fixation probabilities and mean times to fixation, with their 95% intervals."""
+        return (f"{self._header()}\n\n{self._fixation_rows().to_string(index=False)}\n\n"
+                f"{self._time_rows().to_string(index=False)}")
+
+    def _repr_html_(self) -> str:
+        return fmt.html_block([self._header()], fmt.html_table(self._fixation_rows()),
+                              fmt.html_table(self._time_rows()))
 
 
 def _counts(population, k: int) -> np.ndarray:

@@ -53,6 +53,20 @@ class StageGame:
     column: Exact
     actions: tuple[str, ...] = ("cooperate", "defect")
 
+    def table(self) -> pd.DataFrame:
+        """The bimatrix as text: cell ``"a, b"`` holds the row player's and the column player's
+        payoffs, exact and plain (``3``, ``1/2``)."""
+        return pd.DataFrame([[f"{a}, {b}" for a, b in zip(r, c)] for r, c in zip(self.row, self.column)],
+                            index=list(self.actions), columns=list(self.actions))
+
+    def __repr__(self) -> str:
+        return f"StageGame {self.name} (row, column payoffs)\n{self.table().to_string()}"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<div><p>StageGame {escape(self.name)} (row, column payoffs)</p>{self.table().to_html(border=0)}</div>"
+
     @classmethod
     def from_arrays(cls, name: str, A, B, actions: Sequence[str] | None = None) -> StageGame:
         """A game from two payoff matrices of shape (n, m) (numbers, exactly converted)."""

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._rng import RngLike, children, seed_sequence
+from ..batch import format as fmt
 from ..policies import Policy
 from .match import PolicyLike, match_scores
 from .stage import StageGame
@@ -38,6 +39,23 @@ class TournamentResult:
     ranking: pd.DataFrame
     matrix: pd.DataFrame
     matches: pd.DataFrame
+
+    def _header(self) -> str:
+        return (f"TournamentResult: {len(self.ranking)} strategies, "
+                f"{self.matches['repetition'].nunique():,} repetitions")
+
+    def _rows(self) -> pd.DataFrame:
+        """The ranking as printed: scores per turn to three decimals."""
+        return self.ranking.assign(score=self.ranking["score"].map("{:.3f}".format),
+                                   std=self.ranking["std"].map("{:.3f}".format),
+                                   wins=self.ranking["wins"].map("{:g}".format))
+
+    def __repr__(self) -> str:
+        """The ranking, best first (the payoff matrix and the matches are attributes)."""
+        return f"{self._header()}\n\n{self._rows().to_string(index=False)}"
+
+    def _repr_html_(self) -> str:
+        return fmt.html_block([self._header()], fmt.html_table(self._rows()))
 
 
 def _named(strategies) -> dict[str, Policy]:

@@ -292,6 +292,21 @@ class Scenario:
     def top(self) -> int:
         return len(self.ladder) - 1
 
+    def __repr__(self) -> str:
+        """One line: name, actors, levels, horizon and events (``describe`` gives the whole)."""
+        t = self.time
+        horizon = f"{t.n_steps:,} {t.step_unit}s" if t.step_length == 1 else \
+            f"{t.n_steps:,} steps of {t.step_length:g} {t.step_unit}s"
+        return (f"<Scenario {self.name}: {len(self.actors)} actors, {len(self.ladder)} levels, {horizon}, "
+                f"{len(self.events)} events>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        from .text import describe  # text imports this module
+
+        return f"<pre>{escape(describe(self))}</pre>"
+
     def actor(self, actor_id: str) -> Actor:
         return self.actors[self.actor_ids.index(actor_id)]
 
