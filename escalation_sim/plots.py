@@ -475,19 +475,22 @@ def plot_sweep_measure(sweep: SweepResult, measure: str, parameter: str | None =
     table = sweep.table.assign(_low=mean - 1.96 * se, _high=mean + 1.96 * se)
     _draw_sweep(ax, sweep, table, parameter, others, [(f"mean_{measure}", "_low", "_high", "#4d4d4d", "mean")])
     name = measure_label(measure, sweep.scenario)
-    if measure == "peak_level":  # a level axis: the level names at the whole levels in view
-        _level_ticks(ax, sweep.scenario)
+    if measure == "peak_level":  # a level axis: the level names at every level the data reach
+        _level_ticks(ax, sweep.scenario, table[[f"mean_{measure}", "_low", "_high"]].to_numpy())
     _finish(ax, f"{name}: mean over the sweep\n{_sweep_subtitle(sweep)}", parameter_label(parameter, sweep.scenario),
             f"{name}, mean (95% interval)")
     return fig
 
 
-def _level_ticks(ax, scenario) -> None:
-    low, high = ax.get_ylim()
-    levels = [k for k in range(len(scenario.ladder)) if low <= k <= high]
-    if not levels:  # the view lies between two levels: widen it to the nearest ones
-        levels = [int(np.floor(low)), int(np.ceil(high))]
-        ax.set_ylim(levels[0] - 0.1, levels[-1] + 0.1)
+def _level_ticks(ax, scenario, values) -> None:
+    """Ticks on every level from the one below the lowest value to the one above the highest
+    (a mean of 6.88 is read between 6 and 7), the axis widened to show them."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    first = int(np.clip(np.floor(values.min()), 0, scenario.top))
+    last = int(np.clip(np.ceil(values.max()), first, scenario.top))
+    levels = list(range(first, last + 1))
+    ax.set_ylim(first - 0.25, last + 0.25)
     names = _level_labels(scenario)
     ax.set_yticks(levels, [f"{k} {names[k]}" for k in levels])
 

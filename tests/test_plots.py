@@ -395,3 +395,16 @@ def test_the_survival_curve_writes_its_final_interval_with_enough_digits_to_tell
     assert low != high
     last = many.survival().iloc[-1]
     assert float(low.rstrip("%")) / 100 == pytest.approx(last["low"], abs=1e-4)
+
+
+def test_a_mean_level_axis_ticks_every_level_from_below_the_lowest_to_above_the_highest_value():
+    level_grid = sweep("us_iran_2020", grid={"actors.USA.policy.ratio": [1.0, 2.0]}, n_runs=100, rng=1,
+                       n_steps=30, measures=("peak_level",))
+    ax = plots.plot_sweep_measure(level_grid, "peak_level").axes[0]
+    table = level_grid.table
+    values = np.concatenate([table["mean_peak_level"] + s * 1.96 * table["se_peak_level"] for s in (-1, 0, 1)])
+    first = max(0, int(np.floor(values.min())))
+    last = min(level_grid.scenario.top, int(np.ceil(values.max())))
+    assert list(ax.get_yticks().astype(int)) == list(range(first, last + 1))
+    low, high = ax.get_ylim()
+    assert low < first and high > last
