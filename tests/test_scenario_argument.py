@@ -96,7 +96,7 @@ CALLS = {
     "escalation_sim.inference.fit.Fit.predict": (RECORD, lambda s: load_fit(RECORD_FIT).predict(20, rng=1, n_draws=2, scenario=s)),
     "escalation_sim.inference.fit.fit":
         ("us_iran_2020", lambda s: inference.fit(s, _levels(), {"actors.USA.policy.ratio": (0.9, 1.1)}, rng=1,
-                                                 exogenous=True, max_steps=100)),
+                                                 exogenous=True, batch_steps=20, max_steps=20)),
     "escalation_sim.inference.fit.scenario_at": (IPD, lambda s: inference.scenario_at(s, {"noise.execution": 0.05})),
     "escalation_sim.inference.fit.scenario_values": (IPD, lambda s: inference.scenario_values(s, ["noise.execution"])),
     "escalation_sim.inference.likelihood.Likelihood": (RECORD, lambda s: inference.Likelihood(s, _record_timeline())),
