@@ -6,9 +6,9 @@ from .common import (OK, UsageError, add_json, add_scenario_options, command, em
                      load_with_overrides, seed_int)
 
 REPLAY_EXAMPLES = """\
-  escalation-sim replay us_iran_2020 --seed 2020 --run 435
-  escalation-sim replay results/iran --run 435          # a run folder knows its seed
-  escalation-sim replay us_iran_2020 --seed 2020 --run 435 --json
+  escalation-sim replay us_iran_2020 --seed 2020 --run 631
+  escalation-sim replay results/iran --run 631          # a run folder knows its seed
+  escalation-sim replay us_iran_2020 --seed 2020 --run 631 --json
 """
 
 REPLAY_HELP = """\
