@@ -70,7 +70,7 @@ def test_abc_agrees_with_mcmc_on_the_exact_likelihood():
     game = es.with_overrides(es.load_scenario("echo_generosity"), {"time.n_steps": 80})
     params = {"noise.execution": (0.0, 0.3)}
     record = simulated_levels(es.with_overrides(game, {"noise.execution": 0.1}), 1, rng=5)[0]
-    mcmc = fit(game, record, params, rng=1, batch_steps=200, max_steps=400).intervals(0.9)
+    mcmc = fit(game, record, params, rng=1, batch_steps=100, max_steps=200).intervals(0.9)
     abc = fit(game, record, params, method="abc", rng=2, n_particles=60, n_runs=30,
               max_generations=4).intervals(0.9)
     key = "noise.execution"

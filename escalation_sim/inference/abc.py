@@ -31,6 +31,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .._rng import seed_sequence
 from ..batch import simulate
 from .fit import child, scenario_at
 
@@ -131,9 +132,28 @@ def spread(stats: np.ndarray) -> np.ndarray:
     return np.where(mad > 0, mad, np.where(std > 0, std, 1.0))
 
 
-def smc_abc(base, timeline, bounds, seq, *, n_particles: int = 200, n_runs: int = 20, quantile: float = 0.5,
+def smc_abc(base, timeline, bounds, *, rng=None, n_particles: int = 200, n_runs: int = 20, quantile: float = 0.5,
             max_generations: int = 8, min_acceptance: float = 0.05, progress: bool = False):
     """Population Monte Carlo ABC; see the module's docstring and ``fit(method="abc")``.
+
+    Parameters
+    ----------
+    base : Scenario
+    timeline : Timeline or ndarray
+        What happened: observed levels (n_steps, n_actors, n_actors), -1 where unobserved.
+    bounds : dict
+        ``{key path: (low, high)}``, checked (``fit.parse_params``): the uniform prior.
+    rng : None, int, SeedSequence or Generator
+        Fixes the result (SPEC 7; a SeedSequence given is not advanced).
+    n_particles, n_runs, max_generations : int
+        Particles per generation, runs per parameter set, most generations.
+    quantile : float
+        The next tolerance is this quantile of the accepted distances.
+    min_acceptance : float
+        A generation that accepts fewer of its proposals stops the fit (the one before is the
+        result).
+    progress : bool
+        A progress bar of the generations.
 
     Returns
     -------
@@ -156,6 +176,7 @@ def smc_abc(base, timeline, bounds, seq, *, n_particles: int = 200, n_runs: int 
     for name, value in (("n_particles", n_particles), ("n_runs", n_runs), ("max_generations", max_generations)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    seq = seed_sequence(rng)
     observed, first = observed_window(base, timeline)
     keys = list(bounds)
     low = np.array([b[0] for b in bounds.values()])

@@ -278,7 +278,7 @@ def fit(scenario, timeline, params, *, method: str = "emcee", rng: RngLike = Non
     if method == "abc":
         from .abc import smc_abc
 
-        samples, mle, diagnostics, observed = smc_abc(base, timeline, bounds, seq, n_particles=n_particles,
+        samples, mle, diagnostics, observed = smc_abc(base, timeline, bounds, rng=seq, n_particles=n_particles,
                                                       n_runs=n_runs, max_generations=max_generations,
                                                       progress=progress)
         return Fit(base, bounds, samples, mle, diagnostics, "abc", acts, observed, _metadata(base, seq))
