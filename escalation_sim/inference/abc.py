@@ -191,7 +191,8 @@ def smc_abc(base, timeline, bounds, *, rng=None, n_particles: int = 200, n_runs:
     scale = sim.scale = spread(stats)
     dist = _distance(stats, sim.observed, scale)
     weights = np.full(n_particles, 1.0 / n_particles)
-    tolerance, acceptance, n_sets = [math.inf], [1.0], n_particles
+    # Generation 0 accepts every draw: its tolerance is its largest distance.
+    tolerance, acceptance, n_sets = [float(dist.max())], [1.0], n_particles
     stopped = f"reached max_generations ({max_generations})"
     bar = progress_bar(max_generations, enabled=progress, unit="generation", desc="abc")
     bar.update(1)
