@@ -1,6 +1,8 @@
 """ABC fitting (``fit(method="abc")``): recovery on a stateful scenario under noise, agreement
 with MCMC on the exact likelihood where both apply, reproducibility and bad inputs."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,3 +109,23 @@ def test_bad_inputs_get_clear_errors(stateful, record):
         fit(stateful, record, PARAMS, method="abc", n_particles=0)
     with pytest.raises(ValueError, match="no pair of actors is observed"):
         fit(stateful, np.full_like(record, -1), PARAMS, method="abc")
+
+
+def test_the_command_line_fits_by_abc_as_the_library_does(stateful, record, tmp_path, capsys):
+    from escalation_sim.cli import main
+    from escalation_sim.timeline import Timeline, read_timeline
+
+    path = tmp_path / "record.csv"
+    Timeline.from_levels(stateful, record).to_csv(path)
+    args = ["fit", "echo_generosity", str(path), "--steps", "60", "--set", "actors.A.policy=tit_for_two_tats",
+            "--set", "noise.perception=0.1", "--param", "noise.execution=0:0.3", "--method", "abc", "--seed", "4",
+            "--particles", "20", "--particle-runs", "5", "--generations", "2", "--no-figures",
+            "--out", str(tmp_path / "fit"), "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["diagnostics"]["tolerance"]) == data["diagnostics"]["generations"]
+    back = es.load_fit(tmp_path / "fit")
+    direct = fit(stateful, read_timeline(path, stateful), {"noise.execution": (0.0, 0.3)}, method="abc", rng=4, n_particles=20, n_runs=5,
+                 max_generations=2)
+    assert back.method == "abc"
+    np.testing.assert_allclose(back.samples.to_numpy(), direct.samples.to_numpy())
