@@ -47,7 +47,8 @@ def add(sub) -> None:
     p.add_argument("--method", choices=("emcee", "abc"), default="emcee",
                    help="emcee: MCMC on the exact likelihood (default); abc: sequential Monte Carlo ABC on summary "
                         "statistics, for scenarios without an exact likelihood (not resumable)")
-    p.add_argument("--particles", type=positive_int, default=200, metavar="N", help="ABC: particles per generation (default 200)")
+    p.add_argument("--particles", type=positive_int, default=200, metavar="N",
+                   help="ABC: particles per generation (default 200)")
     p.add_argument("--particle-runs", type=positive_int, default=20, metavar="N",
                    help="ABC: runs simulated per parameter set (default 20)")
     p.add_argument("--generations", type=positive_int, default=8, metavar="N", help="ABC: most generations (default 8)")
