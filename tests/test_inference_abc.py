@@ -105,8 +105,10 @@ def test_bad_inputs_get_clear_errors(stateful, record):
         observed_window(stateful, record[:0])
     with pytest.raises(ValueError, match="no steps"):
         fit(stateful, record[:0], PARAMS, method="abc")
-    with pytest.raises(ValueError, match="n_particles: expected a positive integer"):
-        fit(stateful, record, PARAMS, method="abc", n_particles=0)
+    with pytest.raises(ValueError, match="n_particles: expected an integer of at least 2, got 1"):
+        fit(stateful, record, PARAMS, method="abc", n_particles=1)
+    with pytest.raises(ValueError, match="n_runs: expected an integer of at least 1, got 0"):
+        fit(stateful, record, PARAMS, method="abc", n_runs=0)
     with pytest.raises(ValueError, match="no pair of actors is observed"):
         fit(stateful, np.full_like(record, -1), PARAMS, method="abc")
 

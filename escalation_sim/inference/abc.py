@@ -165,17 +165,19 @@ def smc_abc(base, timeline, bounds, *, rng=None, n_particles: int = 200, n_runs:
     diagnostics : dict
         ``tolerance`` and ``acceptance`` per generation, ``n_simulations`` (runs),
         ``n_parameter_sets``, ``ess`` (effective sample size of the final weights, per key),
-        ``stopped`` (why), ``statistics``, ``spread``.
+        ``stopped`` (why), ``generations``, ``spread`` (the divisor of each statistic).
     observed : ndarray
         The observed levels.
     """
     from .._progress import progress_bar
 
-    if not (0 < quantile < 1):
-        raise ValueError(f"quantile: expected a number in (0, 1), got {quantile}")
-    for name, value in (("n_particles", n_particles), ("n_runs", n_runs), ("max_generations", max_generations)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    for name, value in (("quantile", quantile), ("min_acceptance", min_acceptance)):
+        if not (0 < value < 1):
+            raise ValueError(f"{name}: expected a number in (0, 1), got {value!r}")
+    for name, value, least in (("n_particles", n_particles, 2), ("n_runs", n_runs, 1),
+                               ("max_generations", max_generations, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"{name}: expected an integer of at least {least}, got {value!r}")
     seq = seed_sequence(rng)
     observed, first = observed_window(base, timeline)
     keys = list(bounds)
