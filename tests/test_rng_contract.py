@@ -137,6 +137,8 @@ CALLS = {
                                                                    n_draws=9, rng=rng),
     "escalation_sim.inference.calibration.simulated_levels": lambda fn, rng: fn(SCENARIO, 3, n_steps=10, rng=rng),
     "escalation_sim.inference.fit.Fit.predict": lambda fn, rng: fn(INFERENCE[1], 300, rng=rng, n_draws=3).draws,
+    "escalation_sim.inference.abc.smc_abc": lambda fn, rng: fn(SCENARIO, INFERENCE[0], GENEROSITY, rng=rng, n_particles=10,
+                                                               n_runs=3, max_generations=2)[0],
     "escalation_sim.inference.fit.fit": lambda fn, rng: fn(SCENARIO, INFERENCE[0], GENEROSITY, rng=rng, batch_steps=20,
                                                            max_steps=40).samples,
     "escalation_sim.inference.likelihood.Likelihood": lambda fn, rng: fn(
