@@ -187,6 +187,11 @@ def test_messages_use_the_callers_terms(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("command", [["run", "us_iran_2020", *RUN], ["sweep", "us_iran_2020", *SWEEP]])
-def test_no_figures_needs_out(capsys, command):
-    code, out, err = call(capsys, *command, "--no-figures")
-    assert code == 2 and out == "" and "--no-figures needs --out" in err
+def test_no_figures_without_out_is_accepted_alike_and_force_needs_out(capsys, tmp_path, monkeypatch, command):
+    """Figures are drawn only into --out: --no-figures without it changes nothing, in run and
+    sweep alike; --force without --out is a usage error in both."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = call(capsys, *command, "--no-figures")
+    assert code == 0 and out == call(capsys, *command)[1] and list(tmp_path.iterdir()) == []
+    code, out, err = call(capsys, *command, "--force")
+    assert code == 2 and out == "" and "--force needs --out" in err

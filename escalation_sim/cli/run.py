@@ -46,7 +46,8 @@ def add(sub) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="finish the interrupted run in --out DIR")
     mode.add_argument("--force", action="store_true", help="overwrite the run in --out DIR")
-    p.add_argument("--no-figures", dest="figures", action="store_false", help="with --out: do not draw figures")
+    p.add_argument("--no-figures", dest="figures", action="store_false",
+                   help="do not draw figures into --out DIR (without --out none are drawn, and it changes nothing)")
     add_parallel_options(p)
     p.add_argument("--show", choices=OUTCOME_NAMES, metavar="OUTCOME",
                    help="list runs that ended in OUTCOME (war, ceasefire or ongoing), to replay them")
@@ -95,8 +96,6 @@ def _cmd_run(args) -> int:
 def _check_run_args(args) -> None:
     if (args.resume or args.force) and args.out is None:
         raise UsageError(f"--{'resume' if args.resume else 'force'} needs --out DIR")
-    if not args.figures and args.out is None:
-        raise UsageError("--no-figures needs --out DIR (figures are drawn only into an output folder)")
     check_parallel_args(args)
 
 

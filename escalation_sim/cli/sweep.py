@@ -34,7 +34,8 @@ def add(sub) -> None:
     p.add_argument("--seed", type=seed_int, metavar="S", help="seed of the sweep (default: fresh entropy, printed)")
     p.add_argument("--out", type=Path, metavar="DIR", help="write the sweep's table to DIR")
     p.add_argument("--force", action="store_true", help="overwrite the files in --out DIR")
-    p.add_argument("--no-figures", dest="figures", action="store_false", help="with --out: do not draw figures")
+    p.add_argument("--no-figures", dest="figures", action="store_false",
+                   help="do not draw figures into --out DIR (without --out none are drawn, and it changes nothing)")
     add_parallel_options(p)
     add_json(p)
 
@@ -47,8 +48,6 @@ def cmd_sweep(args) -> int:
     if args.lhs is not None and not args.bounds:
         raise UsageError("--lhs N needs at least one --bounds key=lo:hi")
     check_parallel_args(args)
-    if not args.figures and args.out is None:
-        raise UsageError("--no-figures needs --out DIR (figures are drawn only into an output folder)")
     if args.force and args.out is None:
         raise UsageError("--force needs --out DIR")
     check_new_folder(args.out, args.force, "sweep")
