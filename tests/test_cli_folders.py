@@ -66,8 +66,9 @@ def test_sweep_force_refuses_a_run_folder_and_run_force_a_sweep_folder(capsys, t
     """The issue's example: `sweep --force` into a run folder replaced its scenario.yaml."""
     folder = copy_run(run_folder, tmp_path)
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    code, _, err = call(capsys, "sweep", "us_iran_2020", *SWEEP, "--out", folder, "--force")
-    assert code == 2 and "holds a run" in err
+    for mode in (["--force"], []):
+        code, _, err = call(capsys, "sweep", "us_iran_2020", *SWEEP, "--out", folder, *mode)
+        assert code == 2 and "holds a run" in err, mode
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
 
     swept = tmp_path / "sweep"

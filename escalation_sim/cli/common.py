@@ -288,14 +288,16 @@ def folder_record(spec: str) -> tuple[int | None, int | None] | None:
     return None
 
 
-def check_new_folder(folder: Path | None, force: bool, kind: str = "sweep") -> None:
+def check_new_folder(folder: Path | None, force: bool, kind: str | None = None) -> None:
+    """Refuse an --out folder that is a file, holds what a ``kind`` (run or sweep) must not
+    overwrite, or, without --force, holds anything."""
     from ..batch.lock import LOCK_NAME
 
     if folder is None or not folder.exists():
         return
     if not folder.is_dir():
         raise UsageError(f"--out {folder}: exists and is not a folder")
-    if force:
+    if kind is not None:
         check_folder_kind(folder, kind)
     if not force and any(p.name != LOCK_NAME for p in folder.iterdir()):
         raise UsageError(f"output folder {folder} already exists and is not empty: choose another, or overwrite it with --force")

@@ -14,8 +14,8 @@ from ..batch.result import MEASURES
 from ..batch.lock import folder_lock
 from ..batch.store import StoreError, is_finished, open_executor, read_manifest, record_files, run_to_folder, summary_dict
 from .common import (OK, OUTCOME_NAMES, PROG, UsageError, add_json, add_parallel_options, add_scenario_options,
-                     check_folder_kind, check_parallel_args, cli_terms, command, drawn_seed, emit_json, load_with_overrides, note,
-                     positive_int, seed_int, show_progress, write_figures)
+                     check_folder_kind, check_parallel_args, cli_terms, command, drawn_seed, emit_json,
+                     load_with_overrides, note, positive_int, seed_int, show_progress, write_figures)
 
 SHOWN_RUNS = 10
 
