@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from escalation_sim import cli
 from escalation_sim.analysis.sweep import SWEEP_MANIFEST, sweep
@@ -196,3 +198,20 @@ def test_no_figures_without_out_is_accepted_alike_and_force_needs_out(capsys, tm
     assert code == 0 and out == call(capsys, *command)[1] and list(tmp_path.iterdir()) == []
     code, out, err = call(capsys, *command, "--force")
     assert code == 2 and out == "" and "--force needs --out" in err
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(["noise.execution", "actors.IRN.policy.generosity", "actors.KH.control"]),
+       value=st.floats(0, 1, allow_nan=False))
+def test_any_change_to_a_run_folders_scenario_is_refused(capsys, tmp_path_factory, run_folder, key, value):
+    """Whatever value changes in scenario.yaml, a command taking the folder as SCENARIO refuses
+    it; the same scenario saved again is accepted."""
+    folder = Path(shutil.copytree(run_folder, tmp_path_factory.mktemp("edit") / "copy"))
+    scenario = load_scenario(folder / "scenario.yaml")
+    edited = with_overrides(scenario, {key: value})
+    edited.save(folder / "scenario.yaml")
+    code, _, err = call(capsys, "describe", folder)
+    if edited.hash() == scenario.hash():
+        assert code == 0, err
+    else:
+        assert code == 2 and "is not the scenario this folder's results were made with" in err
