@@ -193,7 +193,7 @@ def read_manifest(folder: str | os.PathLike) -> dict | None:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StoreError(f"{folder}: holds files but no {MANIFEST}, so it is not a run folder to resume; "
-                         "choose another folder, or overwrite it with --force (force=True)") from None
+                         "choose another folder, or overwrite it with force=True") from None
     except (OSError, ValueError) as exc:
         raise StoreError(f"{path}: unreadable ({_short(exc)})") from None
     return _checked_manifest(manifest, path)
@@ -229,7 +229,7 @@ def check_manifest(previous: dict, manifest: dict, folder: Path) -> None:
         differ = [f"{key}: the folder has {_shown(key, old)}, this run has {_shown(key, new)}"
                   for key, old, new in differences]
         raise StoreError(f"{folder} holds a different run, so it cannot be resumed with these settings ("
-                         + "; ".join(differ) + "); rerun with the folder's settings, or use --force to start over",
+                         + "; ".join(differ) + "); rerun with the folder's settings, or use force=True to start over",
                          differences)
 
 
@@ -258,10 +258,10 @@ def _start(folder: Path, batch: Batch, manifest: dict, force: bool) -> None:
         in_the_way = [name for name in RUN_FILES if (folder / name.rstrip("/")).exists()]
         if in_the_way:
             raise StoreError(f"{folder / in_the_way[0].rstrip('/')} is not a file of a previous run (its manifest does not "
-                             "list it), so --force (force=True) leaves it; move it away or choose another folder")
+                             "list it), so force=True leaves it; move it away or choose another folder")
     elif folder.exists() and _contents(folder):
         raise StoreError(f"output folder {folder} already exists and is not empty: finish the run in it with "
-                         "--resume (resume=True), or overwrite it with --force (force=True)")
+                         "resume=True, or overwrite it with force=True")
     (folder / CHUNKS).mkdir(parents=True, exist_ok=True)
     # The scenario first and the manifest last: a manifest always has its scenario beside it.
     batch.scenario.save(folder / "scenario.yaml")
@@ -473,7 +473,7 @@ def _write_runs(path: Path, batch: Batch, size: int, folder: Path) -> None:
             chunk = load_chunk(chunk_path(folder, first, size), first, n, batch)
             if chunk is None:
                 raise StoreError(f"{folder}: the chunk of runs {first}..{first + n - 1} is missing or damaged; "
-                                 "run again with --resume")
+                                 "run again with resume=True")
             frame = runs_frame(batch.compact(chunk), batch.scenario.actor_ids, first)
             table = pa.Table.from_pandas(frame, preserve_index=False)
             writer = writer or pq.ParquetWriter(tmp, table.schema)
