@@ -215,3 +215,24 @@ def test_any_change_to_a_run_folders_scenario_is_refused(capsys, tmp_path_factor
         assert code == 0, err
     else:
         assert code == 2 and "is not the scenario this folder's results were made with" in err
+
+
+# -- --force refuses before it removes anything --------------------------------------------------
+
+@pytest.mark.parametrize("in_the_way", ["chunks/notes.txt", "chunks/0000.npz.bak"])
+def test_force_that_must_refuse_removes_nothing(capsys, tmp_path, run_folder, in_the_way):
+    """A user's file inside the run's chunk folder, where a new run writes: --force refuses with
+    exit 2 before removing anything, and the previous run is whole."""
+    folder = copy_run(run_folder, tmp_path)
+    before = load_result(folder).runs
+    (folder / in_the_way).parent.mkdir(parents=True, exist_ok=True)
+    (folder / in_the_way).write_text("mine")
+    code, _, err = call(capsys, "run", "us_iran_2020", "--runs", "300", "--steps", "12", "--seed", "6",
+                        "--out", folder, "--force", "--no-figures")
+    assert code == 2 and "force" in err and (folder / in_the_way).read_text() == "mine"
+    assert load_result(folder).runs.equals(before)
+
+
+def test_workers_beyond_what_the_machine_can_use_are_refused(capsys):
+    code, out, err = call(capsys, "run", "us_iran_2020", "--runs", "10", "--seed", "1", "--workers", "100000")
+    assert code == 2 and out == "" and "--workers" in err

@@ -254,11 +254,11 @@ def _contents(folder: Path) -> list[Path]:
 
 def _start(folder: Path, batch: Batch, manifest: dict, force: bool) -> None:
     if force:
-        clear(folder)
-        in_the_way = [name for name in RUN_FILES if (folder / name.rstrip("/")).exists()]
+        in_the_way = _left_by_clear(folder)  # checked before anything is removed: refuse, or replace
         if in_the_way:
-            raise StoreError(f"{folder / in_the_way[0].rstrip('/')} is not a file of a previous run (its manifest does not "
+            raise StoreError(f"{folder / in_the_way[0]} is not a file of a previous run (its manifest does not "
                              "list it), so force=True leaves it; move it away or choose another folder")
+        clear(folder)
     elif folder.exists() and _contents(folder):
         raise StoreError(f"output folder {folder} already exists and is not empty: finish the run in it with "
                          "resume=True, or overwrite it with force=True")
@@ -268,10 +268,8 @@ def _start(folder: Path, batch: Batch, manifest: dict, force: bool) -> None:
     write_json(folder / MANIFEST, manifest)
 
 
-def clear(folder: Path) -> list[str]:
-    """Remove the files a previous run wrote into ``folder``: those its manifest lists (a name
-    ending in ``/`` is a folder of the run's, removed with what the run put in it). Anything
-    else is left, and a folder without a manifest is left as it is. Returns the names removed."""
+def _listed(folder: Path) -> list[str]:
+    """The files a previous run's manifest in ``folder`` lists (none without a manifest of ours)."""
     path = folder / MANIFEST
     if not path.is_file():
         return []
@@ -279,7 +277,35 @@ def clear(folder: Path) -> list[str]:
         manifest = _checked_manifest(json.loads(path.read_text(encoding="utf-8")), path)
     except (OSError, ValueError):
         return []  # not a manifest of ours: nothing in the folder is known to be the run's
-    listed = [name for name in manifest.get("files", RUN_FILES) if _inside(folder, name)]
+    return [name for name in manifest.get("files", RUN_FILES) if _inside(folder, name)]
+
+
+def _left_by_clear(folder: Path) -> list[str]:
+    """The paths a new run writes that would still be there after ``clear(folder)``: a user's
+    file of that name, or a run folder holding files that are not chunk files."""
+    listed, left = set(_listed(folder)), []
+    for name in RUN_FILES:
+        target = folder / name.rstrip("/")
+        if not (target.exists() or target.is_symlink()):
+            continue
+        if name not in listed or (name.endswith("/") and not _only_chunks(target)):
+            left.append(name.rstrip("/"))
+    return left
+
+
+def _is_chunk_file(item: Path) -> bool:
+    return item.is_file() and (item.suffix == ".npz" and item.stem.isdecimal() or item.name.startswith(".tmp-"))
+
+
+def _only_chunks(target: Path) -> bool:
+    return target.is_dir() and not target.is_symlink() and all(_is_chunk_file(item) for item in target.iterdir())
+
+
+def clear(folder: Path) -> list[str]:
+    """Remove the files a previous run wrote into ``folder``: those its manifest lists (a name
+    ending in ``/`` is a folder of the run's, removed with what the run put in it). Anything
+    else is left, and a folder without a manifest is left as it is. Returns the names removed."""
+    listed = _listed(folder)
     removed = []
     for name in sorted(listed, key=lambda n: n.endswith("/")):  # files first, then their folders
         target = folder / name.rstrip("/")
@@ -299,7 +325,7 @@ def clear(folder: Path) -> list[str]:
 def _remove_run_folder(target: Path) -> None:
     """Remove the chunk files (ours by their names) from ``target``, and it if then empty."""
     for item in target.iterdir():
-        if item.is_file() and (item.suffix == ".npz" and item.stem.isdecimal() or item.name.startswith(".tmp-")):
+        if _is_chunk_file(item):
             item.unlink()
     with contextlib.suppress(OSError):
         target.rmdir()

@@ -171,6 +171,14 @@ def check_parallel_args(args) -> None:
         raise UsageError("--workers sizes a local pool or --dask local; a Dask scheduler brings its own workers")
     if args.dask_timeout <= 0:
         raise UsageError(f"--dask-timeout must be positive, got {args.dask_timeout:g}")
+    if args.workers is not None and args.workers > max_workers():
+        raise UsageError(f"--workers {args.workers}: at most {max_workers()} on this machine "
+                         f"({os.cpu_count() or 1} cores; more processes than that only compete for them)")
+
+
+def max_workers() -> int:
+    """The most local worker processes a run may start: four per core."""
+    return 4 * (os.cpu_count() or 1)
 
 
 def show_progress(args) -> bool:
