@@ -2,8 +2,10 @@
 real process; exit codes, messages without tracebacks for user errors, and runs that survive
 Ctrl-C and ``kill -9``."""
 
+import argparse
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -176,12 +178,13 @@ def test_usage_errors_exit_2_with_a_message_and_no_traceback(capsys, argv, messa
 
 def example_commands(text: str) -> list[list[str]]:
     """The arguments of every line of ``text`` that is an ``escalation-sim`` command."""
-    lines = (line.strip() for line in text.splitlines())
+    lines = (line.strip() for line in re.sub(r"\\\n\s*", " ", text).splitlines())  # join "\" continuations
     return [shlex.split(line, comments=True)[1:] for line in lines if line.startswith("escalation-sim ")]
 
 
 def test_help_leads_with_examples_that_parse(capsys):
-    for argv in ([], ["run"], ["replay"], ["sweep"], ["plot"], ["describe"], ["list"], ["validate"]):
+    for argv in ([], ["run"], ["replay"], ["sweep"], ["plot"], ["describe"], ["list"], ["validate"],
+                 ["fit"], ["likelihood"], ["dashboard"]):
         code, out, _ = call(capsys, *argv, "--help")
         assert code == 0
         assert out.index("examples:") < out.index("options:")
@@ -191,11 +194,17 @@ def test_help_leads_with_examples_that_parse(capsys):
             cli.build_parser().parse_args(example)
 
 
+def subcommand_names() -> set[str]:
+    """Every subcommand the parser knows (one per module of cli.SUBCOMMANDS)."""
+    actions = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return set(actions[0].choices)
+
+
 def test_every_command_in_the_docs_parses_and_every_subcommand_is_documented():
     examples = example_commands((ROOT / "docs" / "cli.md").read_text())
     for example in examples:
         cli.build_parser().parse_args(example)
-    assert {e[0] for e in examples} == {"list", "validate", "describe", "run", "replay", "sweep", "plot"}
+    assert {e[0] for e in examples} == subcommand_names()
 
 
 def test_steps_is_the_horizon_override(capsys):

@@ -173,7 +173,7 @@ def test_an_existing_folder_is_not_overwritten_without_force(tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")
-    with pytest.raises(StoreError, match="--resume.*--force"):
+    with pytest.raises(StoreError, match="resume=True.*force=True"):
         run(folder)
     with pytest.raises(StoreError, match="no manifest.json"):
         run(folder, resume=True)

@@ -13,6 +13,7 @@ helpers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import itertools
 import json
@@ -456,14 +457,70 @@ class SweepResult:
         return _children(_children(seq, 2)[1], len(self.table))[point]
 
     def save(self, folder) -> Path:
-        """Write ``sweep.parquet``, ``sweep.json`` (the metadata) and ``scenario.yaml`` into
+        """Write ``sweep.parquet``, ``sweep.json`` (the metadata), ``scenario.yaml`` and the
+        manifest ``sweep-manifest.json`` (the files written, see ``clear_sweep``) into
         ``folder``, created if needed; ``load_sweep(folder)`` reads them back."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.table.to_parquet(folder / "sweep.parquet", index=False)
         (folder / "sweep.json").write_text(json.dumps(self.metadata, indent=2) + "\n")
         self.scenario.save(folder / "scenario.yaml")
+        _write_manifest(folder, list(SWEEP_FILES))
         return folder
+
+
+#: The manifest of a sweep folder: ``{"kind": "sweep", "files": [...]}``, the files the sweep
+#: wrote (figures added by ``record_sweep_files``), the only ones ``clear_sweep`` removes.
+SWEEP_MANIFEST = "sweep-manifest.json"
+SWEEP_FILES = ("sweep.parquet", "sweep.json", "scenario.yaml", SWEEP_MANIFEST)
+
+
+def _write_manifest(folder: Path, files: list[str]) -> None:
+    tmp = folder / f".tmp-{SWEEP_MANIFEST}"
+    tmp.write_text(json.dumps({"kind": "sweep", "files": files}, indent=2) + "\n")
+    tmp.replace(folder / SWEEP_MANIFEST)
+
+
+def sweep_files(folder) -> list[str]:
+    """The files a saved sweep lists in its manifest (a folder saved without one: the files
+    ``save`` writes); ``[]`` for a folder that holds no sweep. Names leaving the folder
+    (absolute, ``..``) are dropped."""
+    folder = Path(folder)
+    path = folder / SWEEP_MANIFEST
+    if not path.is_file():
+        return list(SWEEP_FILES[:-1]) if (folder / "sweep.json").is_file() else []
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []  # not a manifest of ours: nothing in the folder is known to be the sweep's
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list):
+        return []
+    return [f for f in files if isinstance(f, str) and f and not Path(f).is_absolute() and ".." not in Path(f).parts]
+
+
+def record_sweep_files(folder, names) -> None:
+    """Add files written into a sweep folder after ``save`` (figures) to its manifest."""
+    folder = Path(folder)
+    files = sweep_files(folder)
+    _write_manifest(folder, files + [name for name in names if name not in files])
+
+
+def clear_sweep(folder) -> list[str]:
+    """Remove the files the sweep saved in ``folder`` listed (and folders they leave empty);
+    anything else, a user's own files included, is kept. Returns the names removed."""
+    folder = Path(folder)
+    removed = []
+    listed = sweep_files(folder)
+    for name in listed:
+        target = folder / name
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+            removed.append(name)
+    for parent in sorted({(folder / name).parent for name in listed} - {folder}, key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            parent.rmdir()  # only if the sweep's files were all it held
+    return removed
 
 
 def load_sweep(folder) -> SweepResult:

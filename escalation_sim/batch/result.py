@@ -422,6 +422,8 @@ def load_result(folder) -> BatchResult:
         table, level counts, scenario hash); the message names the file.
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise MissingResultFile(f"{folder}: no such folder" if not folder.exists() else f"{folder}: not a folder")
     for name in ("runs.parquet", "counts.parquet", "metadata.json", "scenario.yaml"):
         if not (folder / name).is_file():
             raise MissingResultFile(f"{folder}: no {name}; not a saved batch result")

@@ -193,7 +193,7 @@ def read_manifest(folder: str | os.PathLike) -> dict | None:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StoreError(f"{folder}: holds files but no {MANIFEST}, so it is not a run folder to resume; "
-                         "choose another folder, or overwrite it with --force (force=True)") from None
+                         "choose another folder, or overwrite it with force=True") from None
     except (OSError, ValueError) as exc:
         raise StoreError(f"{path}: unreadable ({_short(exc)})") from None
     return _checked_manifest(manifest, path)
@@ -229,7 +229,7 @@ def check_manifest(previous: dict, manifest: dict, folder: Path) -> None:
         differ = [f"{key}: the folder has {_shown(key, old)}, this run has {_shown(key, new)}"
                   for key, old, new in differences]
         raise StoreError(f"{folder} holds a different run, so it cannot be resumed with these settings ("
-                         + "; ".join(differ) + "); rerun with the folder's settings, or use --force to start over",
+                         + "; ".join(differ) + "); rerun with the folder's settings, or use force=True to start over",
                          differences)
 
 
@@ -254,24 +254,22 @@ def _contents(folder: Path) -> list[Path]:
 
 def _start(folder: Path, batch: Batch, manifest: dict, force: bool) -> None:
     if force:
-        clear(folder)
-        in_the_way = [name for name in RUN_FILES if (folder / name.rstrip("/")).exists()]
+        in_the_way = _left_by_clear(folder)  # checked before anything is removed: refuse, or replace
         if in_the_way:
-            raise StoreError(f"{folder / in_the_way[0].rstrip('/')} is not a file of a previous run (its manifest does not "
-                             "list it), so --force (force=True) leaves it; move it away or choose another folder")
+            raise StoreError(f"{folder / in_the_way[0]} is not a file of a previous run (its manifest does not "
+                             "list it), so force=True leaves it; move it away or choose another folder")
+        clear(folder)
     elif folder.exists() and _contents(folder):
         raise StoreError(f"output folder {folder} already exists and is not empty: finish the run in it with "
-                         "--resume (resume=True), or overwrite it with --force (force=True)")
+                         "resume=True, or overwrite it with force=True")
     (folder / CHUNKS).mkdir(parents=True, exist_ok=True)
     # The scenario first and the manifest last: a manifest always has its scenario beside it.
     batch.scenario.save(folder / "scenario.yaml")
     write_json(folder / MANIFEST, manifest)
 
 
-def clear(folder: Path) -> list[str]:
-    """Remove the files a previous run wrote into ``folder``: those its manifest lists (a name
-    ending in ``/`` is a folder of the run's, removed with what the run put in it). Anything
-    else is left, and a folder without a manifest is left as it is. Returns the names removed."""
+def _listed(folder: Path) -> list[str]:
+    """The files a previous run's manifest in ``folder`` lists (none without a manifest of ours)."""
     path = folder / MANIFEST
     if not path.is_file():
         return []
@@ -279,7 +277,35 @@ def clear(folder: Path) -> list[str]:
         manifest = _checked_manifest(json.loads(path.read_text(encoding="utf-8")), path)
     except (OSError, ValueError):
         return []  # not a manifest of ours: nothing in the folder is known to be the run's
-    listed = [name for name in manifest.get("files", RUN_FILES) if _inside(folder, name)]
+    return [name for name in manifest.get("files", RUN_FILES) if _inside(folder, name)]
+
+
+def _left_by_clear(folder: Path) -> list[str]:
+    """The paths a new run writes that would still be there after ``clear(folder)``: a user's
+    file of that name, or a run folder holding files that are not chunk files."""
+    listed, left = set(_listed(folder)), []
+    for name in RUN_FILES:
+        target = folder / name.rstrip("/")
+        if not (target.exists() or target.is_symlink()):
+            continue
+        if name not in listed or (name.endswith("/") and not _only_chunks(target)):
+            left.append(name.rstrip("/"))
+    return left
+
+
+def _is_chunk_file(item: Path) -> bool:
+    return item.is_file() and (item.suffix == ".npz" and item.stem.isdecimal() or item.name.startswith(".tmp-"))
+
+
+def _only_chunks(target: Path) -> bool:
+    return target.is_dir() and not target.is_symlink() and all(_is_chunk_file(item) for item in target.iterdir())
+
+
+def clear(folder: Path) -> list[str]:
+    """Remove the files a previous run wrote into ``folder``: those its manifest lists (a name
+    ending in ``/`` is a folder of the run's, removed with what the run put in it). Anything
+    else is left, and a folder without a manifest is left as it is. Returns the names removed."""
+    listed = _listed(folder)
     removed = []
     for name in sorted(listed, key=lambda n: n.endswith("/")):  # files first, then their folders
         target = folder / name.rstrip("/")
@@ -299,7 +325,7 @@ def clear(folder: Path) -> list[str]:
 def _remove_run_folder(target: Path) -> None:
     """Remove the chunk files (ours by their names) from ``target``, and it if then empty."""
     for item in target.iterdir():
-        if item.is_file() and (item.suffix == ".npz" and item.stem.isdecimal() or item.name.startswith(".tmp-")):
+        if _is_chunk_file(item):
             item.unlink()
     with contextlib.suppress(OSError):
         target.rmdir()
@@ -473,7 +499,7 @@ def _write_runs(path: Path, batch: Batch, size: int, folder: Path) -> None:
             chunk = load_chunk(chunk_path(folder, first, size), first, n, batch)
             if chunk is None:
                 raise StoreError(f"{folder}: the chunk of runs {first}..{first + n - 1} is missing or damaged; "
-                                 "run again with --resume")
+                                 "run again with resume=True")
             frame = runs_frame(batch.compact(chunk), batch.scenario.actor_ids, first)
             table = pa.Table.from_pandas(frame, preserve_index=False)
             writer = writer or pq.ParquetWriter(tmp, table.schema)

@@ -28,7 +28,7 @@ examples:
   escalation-sim describe us_iran_2020
   escalation-sim run us_iran_2020 --runs 100000 --seed 2020
   escalation-sim run us_iran_2020 --runs 100000 --seed 2020 --show war
-  escalation-sim replay us_iran_2020 --seed 2020 --run 435
+  escalation-sim replay us_iran_2020 --seed 2020 --run 631
   escalation-sim run us_iran_2020 --runs 1000000 --out results/iran --workers 2
   escalation-sim sweep us_iran_2020 --grid actors.IRN.policy.generosity=0:1:11 --runs 20000
   escalation-sim plot results/iran

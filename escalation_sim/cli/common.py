@@ -171,6 +171,14 @@ def check_parallel_args(args) -> None:
         raise UsageError("--workers sizes a local pool or --dask local; a Dask scheduler brings its own workers")
     if args.dask_timeout <= 0:
         raise UsageError(f"--dask-timeout must be positive, got {args.dask_timeout:g}")
+    if args.workers is not None and args.workers > max_workers():
+        raise UsageError(f"--workers {args.workers}: at most {max_workers()} on this machine "
+                         f"({os.cpu_count() or 1} cores; more processes than that only compete for them)")
+
+
+def max_workers() -> int:
+    """The most local worker processes a run may start: four per core."""
+    return 4 * (os.cpu_count() or 1)
 
 
 def show_progress(args) -> bool:
@@ -182,7 +190,9 @@ def show_progress(args) -> bool:
 def load(spec: str):
     """A scenario by bundled name, YAML file, or run folder (its ``scenario.yaml``). A bundled
     name is the bundled scenario even where a folder of that name exists (``--out
-    us_iran_2020``); such a folder is written as a path: ``./us_iran_2020``."""
+    us_iran_2020``); such a folder is written as a path: ``./us_iran_2020``. A folder's
+    ``scenario.yaml`` must be the one its run recorded (``scenario_hash``): one overwritten or
+    edited since is refused, rather than silently standing in for the run's scenario."""
     path = Path(spec)
     if is_bundled_name(spec):
         if path.exists():
@@ -193,8 +203,62 @@ def load(spec: str):
             raise UsageError(f"{spec}: a folder without scenario.yaml; expected a bundled scenario name, "
                              "a YAML file, or a run folder written by `run --out`")
         note(f"using the scenario of the run folder {spec}")
-        return load_scenario(path / "scenario.yaml")
+        scenario = load_scenario(path / "scenario.yaml")
+        _check_recorded_hash(path, scenario)
+        return scenario
     return load_scenario(spec)
+
+
+#: Where a folder records the hash of its scenario.yaml: a run's metadata or manifest, a sweep's metadata.
+RECORDS = ("metadata.json", "manifest.json", "sweep.json")
+
+
+def _check_recorded_hash(folder: Path, scenario) -> None:
+    for name in RECORDS:
+        data = _read_record(folder / name)
+        recorded = data.get("scenario_hash") if data is not None else None
+        if recorded is not None and recorded != scenario.hash():
+            raise UsageError(f"{folder / 'scenario.yaml'} is not the scenario this folder's results were made with "
+                             f"(its hash {scenario.hash()} differs from the scenario_hash {str(recorded)[:80]} in "
+                             f"{folder / name}): it was edited or overwritten since; give the scenario the run used")
+
+
+def _read_record(path: Path) -> dict | None:
+    """A folder's JSON record (metadata or manifest), ``None`` if there is none."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: unreadable ({str(exc)[:100]})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected a JSON object, got a {type(data).__name__}")
+    return data
+
+
+def folder_kind(folder: Path) -> str | None:
+    """``"run"`` for a folder written by ``run --out``, ``"sweep"`` for one of ``sweep --out``."""
+    if not folder.is_dir():
+        return None
+    if any((folder / name).exists() for name in ("manifest.json", "metadata.json", "runs.parquet", "chunks")):
+        return "run"
+    if any((folder / name).exists() for name in ("sweep.json", "sweep.parquet", "sweep-manifest.json")):
+        return "sweep"
+    return None
+
+
+def check_folder_kind(folder: Path | None, kind: str) -> None:
+    """Refuse to write a ``kind`` (run or sweep) into a folder holding the other."""
+    held = folder_kind(folder) if folder is not None else None
+    if held is not None and held != kind:
+        other = {"run": "`run --out`", "sweep": "`sweep --out`"}[held]
+        raise UsageError(f"--out {folder} holds a {held} (written by {other}), not a {kind}; neither --force nor "
+                         f"--resume writes a {kind} over it: choose another folder for the {kind}")
+
+
+def cli_terms(message: str) -> str:
+    """A library message in the command line's terms: ``resume=True`` is ``--resume``."""
+    return message.replace("resume=True", "--resume").replace("force=True", "--force")
 
 
 def load_with_overrides(args):
@@ -208,31 +272,41 @@ def load_with_overrides(args):
 
 def folder_seed(spec: str) -> int | None:
     """The seed recorded in a run folder, when ``spec`` is one (and not a bundled name)."""
+    record = folder_record(spec)
+    return None if record is None else record[0]
+
+
+def folder_record(spec: str) -> tuple[int | None, int | None] | None:
+    """``(seed, n_runs)`` recorded in a run folder (seed ``None`` if spawned from another), or
+    ``None`` when ``spec`` is not a run folder (or is a bundled name)."""
     path = Path(spec)
-    if is_bundled_name(spec):
+    if is_bundled_name(spec) or folder_kind(path) != "run":
         return None
     for name in ("metadata.json", "manifest.json"):
-        if (path / name).is_file():
-            try:
-                data = json.loads((path / name).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise UsageError(f"{path / name}: unreadable ({str(exc)[:100]})") from None
-            seed = data.get("seed") if isinstance(data, dict) else None
-            entropy = seed.get("entropy") if isinstance(seed, dict) else None
-            if not isinstance(entropy, int) or isinstance(entropy, bool):
-                raise UsageError(f"{path / name}: holds no seed; give --seed")
-            if not seed.get("spawn_key"):
-                return entropy
+        data = _read_record(path / name)
+        if data is None:
+            continue
+        seed = data.get("seed")
+        entropy = seed.get("entropy") if isinstance(seed, dict) else None
+        if not isinstance(entropy, int) or isinstance(entropy, bool):
+            raise UsageError(f"{path / name}: holds no seed; give --seed")
+        n_runs = data.get("n_runs")
+        n_runs = n_runs if isinstance(n_runs, int) and not isinstance(n_runs, bool) and n_runs >= 1 else None
+        return (None if seed.get("spawn_key") else entropy), n_runs
     return None
 
 
-def check_new_folder(folder: Path | None, force: bool) -> None:
+def check_new_folder(folder: Path | None, force: bool, kind: str | None = None) -> None:
+    """Refuse an --out folder that is a file, holds what a ``kind`` (run or sweep) must not
+    overwrite, or, without --force, holds anything."""
     from ..batch.lock import LOCK_NAME
 
     if folder is None or not folder.exists():
         return
     if not folder.is_dir():
         raise UsageError(f"--out {folder}: exists and is not a folder")
+    if kind is not None:
+        check_folder_kind(folder, kind)
     if not force and any(p.name != LOCK_NAME for p in folder.iterdir()):
         raise UsageError(f"output folder {folder} already exists and is not empty: choose another, or overwrite it with --force")
 

@@ -22,9 +22,11 @@ FIT_EXAMPLES = """\
 
 FIT_HELP = """\
 Fit the parameters named by --param (key paths, uniform prior on LOW:HIGH) to a timeline with
-MCMC (emcee) on the exact likelihood, and write the posterior samples, the maximum-likelihood
-point, the diagnostics and figures to --out DIR. The chain is written batch by batch: run the
-same command again to resume an interrupted fit where it stopped.
+MCMC (emcee) on the exact likelihood, or with --method abc by sequential Monte Carlo ABC on
+summary statistics (for stateful policies under noise, which have no exact likelihood), and
+write the posterior samples, the maximum-likelihood point (ABC: the particle of smallest
+distance), the diagnostics and figures to --out DIR. The MCMC chain is written batch by batch:
+run the same command again to resume an interrupted fit where it stopped.
 """
 
 MANIFEST = "fit_manifest.json"
@@ -42,6 +44,14 @@ def add(sub) -> None:
     p.add_argument("--walkers", type=positive_int, metavar="N", help="walkers of the ensemble (default max(32, 4 x params))")
     p.add_argument("--batch-steps", type=positive_int, default=250, metavar="N", help="steps per stored batch (default 250)")
     p.add_argument("--max-steps", type=positive_int, default=20_000, metavar="N", help="longest chain (default 20000)")
+    p.add_argument("--method", choices=("emcee", "abc"), default="emcee",
+                   help="emcee: MCMC on the exact likelihood (default); abc: sequential Monte Carlo ABC on summary "
+                        "statistics, for scenarios without an exact likelihood (not resumable)")
+    p.add_argument("--particles", type=positive_int, default=200, metavar="N",
+                   help="ABC: particles per generation (default 200)")
+    p.add_argument("--particle-runs", type=positive_int, default=20, metavar="N",
+                   help="ABC: runs simulated per parameter set (default 20)")
+    p.add_argument("--generations", type=positive_int, default=8, metavar="N", help="ABC: most generations (default 8)")
     p.add_argument("--predict", type=positive_int, metavar="N", help="also simulate N posterior predictive runs")
     p.add_argument("--force", action="store_true", help="discard a fit with other settings in DIR and start again")
     p.add_argument("--no-figures", dest="figures", action="store_false", help="do not draw figures")
@@ -60,9 +70,14 @@ def cmd_fit(args) -> int:
         settings = _settings(args, scenario, timeline, params)
         store = _BatchStore(args.out, settings, args.force)
         try:
-            result = fit(scenario, timeline, params, rng=settings["seed"], exogenous=args.exogenous,
-                         n_walkers=args.walkers, batch_steps=args.batch_steps, max_steps=args.max_steps,
-                         batches=store, progress=bool(show_progress(args)))
+            if args.method == "abc":
+                result = fit(scenario, timeline, params, method="abc", rng=settings["seed"], exogenous=args.exogenous,
+                             n_particles=args.particles, n_runs=args.particle_runs, max_generations=args.generations,
+                             progress=bool(show_progress(args)))
+            else:
+                result = fit(scenario, timeline, params, rng=settings["seed"], exogenous=args.exogenous,
+                             n_walkers=args.walkers, batch_steps=args.batch_steps, max_steps=args.max_steps,
+                             batches=store, progress=bool(show_progress(args)))
         except KeyboardInterrupt:
             words = [a for a in args.argv if a != "--force"] + ([] if args.seed is not None else ["--seed", str(settings["seed"])])
             note(f"the finished batches are kept in {args.out}; resume with:\n  {shlex.join([PROG, *words])}")
@@ -80,7 +95,9 @@ def _settings(args, scenario, timeline, params) -> dict:
     return {"scenario_hash": scenario.hash(), "timeline_hash": hashlib.sha256(levels.tobytes()).hexdigest()[:16],
             "params": {k: list(v) for k, v in params.items()}, "exogenous": args.exogenous,
             "walkers": args.walkers, "batch_steps": args.batch_steps,
-            "seed": args.seed if args.seed is not None else _stored_seed(args.out) or drawn_seed()}
+            "seed": args.seed if args.seed is not None else _stored_seed(args.out) or drawn_seed(),
+            **({"method": "abc", "particles": args.particles, "particle_runs": args.particle_runs,
+                "generations": args.generations} if args.method == "abc" else {})}
 
 
 def _stored_seed(folder: Path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import shlex
 from pathlib import Path
 
 from .common import OK, PROG, UsageError, add_json, command, emit_json, show_progress
@@ -47,6 +48,10 @@ def check_folder(folder: Path) -> None:
     """Stop with a message naming the folder expected when ``folder`` is not a directory."""
     expected = "expected a folder written by `run --out` or `sweep --out`"
     if folder.is_dir():
+        if (folder / "manifest.json").is_file() and not (folder / "summary.json").is_file():
+            raise UsageError(f"{folder} holds an unfinished run (interrupted: its chunks are kept, its results not "
+                             f"yet written); finish it first with:\n  {PROG} run {shlex.quote(str(folder / 'scenario.yaml'))} "
+                             f"--out {shlex.quote(str(folder))} --resume")
         return
     if not folder.exists():
         raise UsageError(f"{folder}: no such folder; {expected}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .common import (OK, UsageError, add_json, add_scenario_options, command, emit_json, folder_seed,
-                     load_with_overrides, seed_int)
+from .common import (OK, UsageError, add_json, add_scenario_options, command, emit_json, folder_record,
+                     load_with_overrides, note, seed_int)
 
 REPLAY_EXAMPLES = """\
-  escalation-sim replay us_iran_2020 --seed 2020 --run 435
-  escalation-sim replay results/iran --run 435          # a run folder knows its seed
-  escalation-sim replay us_iran_2020 --seed 2020 --run 435 --json
+  escalation-sim replay us_iran_2020 --seed 2020 --run 631
+  escalation-sim replay results/iran --run 631          # a run folder knows its seed
+  escalation-sim replay us_iran_2020 --seed 2020 --run 631 --json
 """
 
 REPLAY_HELP = """\
@@ -22,14 +22,12 @@ def add(sub) -> None:
     p = command(sub, "replay", REPLAY_HELP, REPLAY_EXAMPLES, cmd_replay)
     add_scenario_options(p)
     p.add_argument("--seed", type=seed_int, metavar="S", help="the batch's seed (default: a run folder's)")
-    p.add_argument("--run", type=int, required=True, metavar="R", help="run index in the batch (0-based)")
+    p.add_argument("--run", type=seed_int, required=True, metavar="R", help="run index in the batch (0-based)")
     add_json(p)
 
 
 def cmd_replay(args) -> int:
-    if args.run < 0:
-        raise UsageError(f"--run must be a run index of at least 0, got {args.run}")
-    seed = args.seed if args.seed is not None else folder_seed(args.scenario)
+    seed = _seed(args)
     if seed is None:
         raise UsageError("--seed is required: the seed of the batch (printed by `run`)")
     scenario = load_with_overrides(args)
@@ -45,3 +43,19 @@ def cmd_replay(args) -> int:
     else:
         print(model.narrate())
     return OK
+
+
+def _seed(args) -> int | None:
+    """--seed, or the run folder's; the folder's batch bounds --run (its n_runs)."""
+    record = folder_record(args.scenario)
+    if record is None:
+        return args.seed
+    seed, n_runs = record
+    if args.seed is not None and seed is not None and args.seed != seed:
+        note(f"--seed {args.seed} differs from the seed of the run folder {args.scenario} ({seed}): "
+             f"replaying run {args.run} of another batch of its scenario, not of the folder's")
+        return args.seed
+    if n_runs is not None and args.run >= n_runs:
+        raise UsageError(f"--run {args.run}: the batch in {args.scenario} has n_runs {n_runs} "
+                         f"(runs 0..{n_runs - 1}); give a run index below {n_runs}")
+    return args.seed if args.seed is not None else seed

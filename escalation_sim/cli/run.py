@@ -14,8 +14,8 @@ from ..batch.result import MEASURES
 from ..batch.lock import folder_lock
 from ..batch.store import StoreError, is_finished, open_executor, read_manifest, record_files, run_to_folder, summary_dict
 from .common import (OK, OUTCOME_NAMES, PROG, UsageError, add_json, add_parallel_options, add_scenario_options,
-                     check_parallel_args, command, drawn_seed, emit_json, load_with_overrides, note,
-                     positive_int, seed_int, show_progress, write_figures)
+                     check_folder_kind, check_parallel_args, cli_terms, command, drawn_seed, emit_json,
+                     load_with_overrides, note, positive_int, seed_int, show_progress, write_figures)
 
 SHOWN_RUNS = 10
 
@@ -46,7 +46,8 @@ def add(sub) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="finish the interrupted run in --out DIR")
     mode.add_argument("--force", action="store_true", help="overwrite the run in --out DIR")
-    p.add_argument("--no-figures", dest="figures", action="store_false", help="with --out: do not draw figures")
+    p.add_argument("--no-figures", dest="figures", action="store_false",
+                   help="do not draw figures into --out DIR (without --out none are drawn, and it changes nothing)")
     add_parallel_options(p)
     p.add_argument("--show", choices=OUTCOME_NAMES, metavar="OUTCOME",
                    help="list runs that ended in OUTCOME (war, ceasefire or ongoing), to replay them")
@@ -55,11 +56,19 @@ def add(sub) -> None:
 
 
 def cmd_run(args) -> int:
+    try:
+        return _cmd_run_out(args)
+    except StoreError as exc:  # the library's words (resume=True) as the command line's (--resume)
+        raise UsageError(cli_terms(str(exc))) from None
+
+
+def _cmd_run_out(args) -> int:
     _check_run_args(args)
     if args.out is None:
         return _cmd_run(args)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: exists and is not a folder")
+    check_folder_kind(args.out, "run")
     with folder_lock(args.out):  # one writer at a time, for the run and its figures
         return _cmd_run(args)
 
@@ -124,19 +133,30 @@ def resume_mismatch(args, differences) -> str:
     """Why a folder cannot be resumed with this command line, in its own terms: ``--resume with
     --seed 2, but the folder was started with --seed 1``."""
     reasons = []
+    scenario_differs = False
     for key, folder_value, this_value in differences:
         if key in OPTION_OF:
             option = OPTION_OF[key]
             reasons.append(f"--resume with {option} {_option_value(key, this_value)}, but the folder was "
                            f"started with {option} {_option_value(key, folder_value)}")
-        elif key == "scenario_hash" or key == "scenario":
-            if "the scenario" not in " ".join(reasons):
-                reasons.append("--resume with another scenario than the folder's (its name, file, --set or --steps "
-                               f"differ); the folder's own scenario is {args.out / 'scenario.yaml'}")
+        elif key in ("scenario_hash", "scenario"):
+            scenario_differs = True
         else:
             reasons.append(f"the folder was written by another version of {PROG} ({key} differs)")
+    if scenario_differs:  # the name and the hash are one difference: said once
+        named = dict((key, old) for key, old, _ in differences).get("scenario") or _manifest_scenario(args.out)
+        started = f"the folder was started with {named}" if named else "the folder was started with another"
+        reasons.insert(0, f"--resume with another scenario than the folder's (its name, file, --set or --steps "
+                          f"differ): {started}, saved as {args.out / 'scenario.yaml'}")
     return (f"cannot resume {args.out}: " + "; ".join(reasons)
             + ". Repeat the folder's command line with --resume, or start over with --force")
+
+
+def _manifest_scenario(folder) -> str | None:
+    try:
+        return (read_manifest(folder) or {}).get("scenario")
+    except StoreError:
+        return None
 
 
 def _option_value(key: str, value) -> str:

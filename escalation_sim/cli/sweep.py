@@ -34,7 +34,8 @@ def add(sub) -> None:
     p.add_argument("--seed", type=seed_int, metavar="S", help="seed of the sweep (default: fresh entropy, printed)")
     p.add_argument("--out", type=Path, metavar="DIR", help="write the sweep's table to DIR")
     p.add_argument("--force", action="store_true", help="overwrite the files in --out DIR")
-    p.add_argument("--no-figures", dest="figures", action="store_false", help="with --out: do not draw figures")
+    p.add_argument("--no-figures", dest="figures", action="store_false",
+                   help="do not draw figures into --out DIR (without --out none are drawn, and it changes nothing)")
     add_parallel_options(p)
     add_json(p)
 
@@ -47,12 +48,14 @@ def cmd_sweep(args) -> int:
     if args.lhs is not None and not args.bounds:
         raise UsageError("--lhs N needs at least one --bounds key=lo:hi")
     check_parallel_args(args)
-    check_new_folder(args.out, args.force)
+    if args.force and args.out is None:
+        raise UsageError("--force needs --out DIR")
+    check_new_folder(args.out, args.force, "sweep")
     design = _design(args)
     if args.out is None:
         return _cmd_sweep(args, design)
     with folder_lock(args.out):  # one writer at a time
-        check_new_folder(args.out, args.force)  # again, now that no other run can be writing
+        check_new_folder(args.out, args.force, "sweep")  # again, now that no other run can be writing
         return _cmd_sweep(args, design)
 
 
@@ -92,15 +95,30 @@ def _cmd_sweep(args, design) -> int:
     with open_executor(args.workers, args.dask, timeout=args.dask_timeout) as executor:
         result = sweep(scenario, **design, n_runs=args.runs, rng=seed, executor=executor, progress=progress)
     if args.out is not None:
-        result.save(args.out)
-        if args.figures:
-            write_figures(result, args.out / "figures", show_progress(args))
+        _save(args, result)
         note(f"wrote {args.out}")
     if args.json:
         emit_json({"metadata": result.metadata, "points": result.table.to_dict(orient="records")})
     else:
         print(format_sweep(result))
     return OK
+
+
+def _save(args, result) -> None:
+    """Save the sweep and its figures; with --force, first remove the files of the sweep
+    saved there before (its manifest lists them), and only those."""
+    from ..analysis.sweep import SWEEP_FILES, clear_sweep, record_sweep_files
+
+    if args.force:
+        clear_sweep(args.out)
+        in_the_way = [name for name in SWEEP_FILES if (args.out / name).exists()]
+        if in_the_way:
+            raise UsageError(f"{args.out / in_the_way[0]} is not a file of a previous sweep (no manifest lists it), "
+                             "so --force leaves it; move it away or choose another folder")
+    result.save(args.out)
+    if args.figures:
+        written = write_figures(result, args.out / "figures", show_progress(args))
+        record_sweep_files(args.out, [str(p.relative_to(args.out)) for p in written])
 
 
 def format_sweep(result) -> str:

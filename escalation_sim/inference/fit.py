@@ -79,7 +79,8 @@ class Fit:
         Posterior draws (after burn-in, thinned): one column per key path and
         ``log_likelihood``.
     mle : dict
-        Maximum-likelihood point ``{key path: value}`` and its ``log_likelihood``.
+        Maximum-likelihood point ``{key path: value}`` and its ``log_likelihood``; for ABC the
+        particle with the smallest distance and its ``distance``.
     diagnostics : dict
         MCMC: ``autocorr_time`` and ``ess`` per key path, ``acceptance`` (mean fraction),
         ``n_steps``, ``n_walkers``, ``burn_in``, ``thin``, ``converged``.
@@ -161,9 +162,13 @@ class Fit:
     # -- display -----------------------------------------------------------------------------
     def __repr__(self) -> str:
         d = self.diagnostics
-        head = (f"Fit({self.scenario_base.name}, {self.method}: {len(self.samples)} samples, "
-                f"max log-likelihood {self.mle['log_likelihood']:.2f}, "
-                f"{'converged' if d.get('converged') else 'NOT converged'})")
+        if self.method == "abc":
+            head = (f"Fit({self.scenario_base.name}, abc: {len(self.samples)} samples, {d['generations']} "
+                    f"generations, final tolerance {d['tolerance'][-1]:.3g}, {d['n_simulations']:,} runs)")
+        else:
+            head = (f"Fit({self.scenario_base.name}, {self.method}: {len(self.samples)} samples, "
+                    f"max log-likelihood {self.mle['log_likelihood']:.2f}, "
+                    f"{'converged' if d.get('converged') else 'NOT converged'})")
         table = self.intervals()[["median", "low", "high", "mle", "ess"]]
         return head + "\n" + table.to_string(float_format=lambda x: f"{x:.4g}")
 
@@ -218,7 +223,8 @@ def load_fit(folder) -> Fit:
 
 def fit(scenario, timeline, params, *, method: str = "emcee", rng: RngLike = None, exogenous: bool = False,
         n_walkers: int | None = None, batch_steps: int = 250, max_steps: int = 20_000,
-        batches: Callable | None = None, progress: bool = False) -> Fit:
+        batches: Callable | None = None, progress: bool = False, n_particles: int = 200, n_runs: int = 20,
+        max_generations: int = 8) -> Fit:
     """Fit a scenario's open parameters to an observed timeline.
 
     Parameters
@@ -229,8 +235,11 @@ def fit(scenario, timeline, params, *, method: str = "emcee", rng: RngLike = Non
     params : mapping
         ``{key path: (low, high)}``, the paths of ``--set`` and sweeps; the prior is uniform
         on these bounds.
-    method : {"emcee"}
-        MCMC on the exact likelihood.
+    method : {"emcee", "abc"}
+        ``"emcee"``: MCMC on the exact likelihood. ``"abc"``: sequential Monte Carlo
+        approximate Bayesian computation on summary statistics (``inference.abc``), for
+        scenarios without an exact likelihood (stateful policies under noise); its ``mle`` is
+        the particle with the smallest distance, not a likelihood maximum.
     rng : None, int, SeedSequence or Generator
         Fixes the fit (SPEC 7; a SeedSequence given is not advanced).
     exogenous : bool
@@ -245,6 +254,9 @@ def fit(scenario, timeline, params, *, method: str = "emcee", rng: RngLike = Non
         ``run()`` when it has none stored: the CLI's hook for resumable fits.
     progress : bool
         A progress bar of the batches (tqdm, on standard error).
+    n_particles, n_runs, max_generations : int
+        ABC only: particles per generation, runs simulated per parameter set (one call of the
+        core each), and the most generations.
 
     Returns
     -------
@@ -256,8 +268,8 @@ def fit(scenario, timeline, params, *, method: str = "emcee", rng: RngLike = Non
         Bad bounds or key paths (naming them), or an observed act the scenario cannot produce
         (naming it) without ``exogenous``.
     """
-    if method != "emcee":
-        raise ValueError(f"method: expected 'emcee', got {method!r}")
+    if method not in ("emcee", "abc"):
+        raise ValueError(f"method: expected 'emcee' or 'abc', got {method!r}")
     base = as_scenario(scenario)
     bounds = parse_params(params)
     keys = list(bounds)
@@ -265,15 +277,25 @@ def fit(scenario, timeline, params, *, method: str = "emcee", rng: RngLike = Non
     acts = pd.DataFrame(columns=["step", "actor", "target", "level", "reason"])
     if exogenous:
         base, acts = exogenous_acts(base, timeline)
-    lik = Likelihood(base, timeline, keys)
     seq = seed_sequence(rng)
+    if method == "abc":
+        from .abc import smc_abc
+
+        samples, mle, diagnostics, observed = smc_abc(base, timeline, bounds, rng=seq, n_particles=n_particles,
+                                                      n_runs=n_runs, max_generations=max_generations,
+                                                      progress=progress)
+        return Fit(base, bounds, samples, mle, diagnostics, "abc", acts, observed, _metadata(base, seq))
+    lik = Likelihood(base, timeline, keys)
     sampler = _Sampler(lik, bounds, n_walkers or max(32, 4 * len(keys)), seq)
     chain, log_prob, diagnostics = sampler.run(batch_steps, max_steps, batches, progress)
     samples, mle = _summaries(lik, bounds, chain, log_prob, diagnostics)
-    metadata = {"package": "escalation-sim", "version": __version__, "scenario": base.name,
-                "scenario_hash": base.hash(), "seed": {"entropy": seq.entropy, "spawn_key": list(seq.spawn_key)},
-                "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    return Fit(base, bounds, samples, mle, diagnostics, "emcee", acts, lik.observed, metadata, chain)
+    return Fit(base, bounds, samples, mle, diagnostics, "emcee", acts, lik.observed, _metadata(base, seq), chain)
+
+
+def _metadata(base, seq) -> dict:
+    return {"package": "escalation-sim", "version": __version__, "scenario": base.name,
+            "scenario_hash": base.hash(), "seed": {"entropy": seq.entropy, "spawn_key": list(seq.spawn_key)},
+            "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
 
 
 class _Sampler:
