@@ -190,3 +190,24 @@ def test_the_memory_refusal_advises_cutting_what_is_large(monkeypatch):
         simulate_module.Batch("us_iran_2020", 10**9)
     with pytest.raises(simulate_module.BatchTooLarge, match="no trajectories"):
         simulate_module.Batch("us_iran_2020", 10**7, trajectories=True)
+
+
+# -- 3. harms and payoffs are exact sums ----------------------------------------------------------
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(halves=st.integers(1, 2 * 10**6), n_steps=st.integers(1, 40), own_cost=st.sampled_from([0, 0.25, 0.5, 1]))
+def test_harms_and_payoffs_are_exact_sums_for_severities_in_range(halves, n_steps, own_cost):
+    """The critic's example: severity 999999.5 for 17 steps gave 16999992.0 (float32) for
+    16999991.5. Two actors that always act at level 1 (``escalate`` from 1, capped there)."""
+    severity = halves / 2
+    data = {"schema_version": 1, "name": "exact", "time": {"n_steps": n_steps},
+            "ladder": [{"name": "quiet", "severity": 0}, {"name": "act", "severity": severity}],
+            "actors": {k: {"kind": "state", "policy": {"family": "escalate", "step": 0, "initial": 1}}
+                       for k in ("A", "B")},
+            "outcomes": {}, "payoffs": {"own_cost": own_cost}}
+    runs = es.simulate(Scenario.from_dict(data), 3, rng=1).runs
+    assert (runs["harm_inflicted_A"] == n_steps * severity).all()
+    assert (runs["harm_received_B"] == n_steps * severity).all()
+    # payoff per step: -severity received - own_cost * severity inflicted, exact in halves
+    assert (runs["payoff_A"] == -n_steps * severity * (1 + own_cost)).all()
+    assert runs["payoff_A"].dtype == np.float64

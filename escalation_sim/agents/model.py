@@ -215,8 +215,8 @@ class EscalationModel(mesa.Model):
         """The run's measures, keyed like a row of ``BatchResult.runs``: run, outcome,
         end_step, peak_level, peak_step, hostile_steps, retaliations, fatalities, the escalation
         measures (peak_after_script, threshold_step, escalation_velocity, escalation_score), and per
-        actor ``harm_inflicted_<id>``, ``harm_received_<id>``, ``payoff_<id>`` (float32 values,
-        as the batch stores them).
+        actor ``harm_inflicted_<id>``, ``harm_received_<id>``, ``payoff_<id>`` (float64, as the
+        batch stores them).
 
         Raises
         ------
@@ -229,7 +229,7 @@ class EscalationModel(mesa.Model):
         out["fatalities"] = self.fatalities
         out.update(self._tally.escalation())
         for key, totals in zip(AGENT_MEASURES[:3], self._totals):  # harm and payoff, per actor
-            out.update({f"{key}_{a}": float(np.float32(v)) for a, v in zip(self.scenario.actor_ids, totals)})
+            out.update({f"{key}_{a}": float(v) for a, v in zip(self.scenario.actor_ids, totals)})
         return out
 
     @property

@@ -209,7 +209,7 @@ class Batch:
         width = self.n_runs if keep_runs else 0
         self.runs = {k: np.zeros(width, dtype=d) for k, d in self.run_dtypes().items()}
         for k in ("harm_inflicted", "harm_received", "payoff"):
-            self.runs[k] = np.zeros((n_actors, width), dtype=np.float32)
+            self.runs[k] = np.zeros((n_actors, width), dtype=np.float64)
         self.keep_runs = keep_runs
         self.counts = np.zeros((self.n_steps, P, L1), dtype=np.int64)
         self.levels = np.zeros((self.n_steps, P, self.n_runs), dtype=np.int8) if trajectories else None

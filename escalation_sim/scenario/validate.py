@@ -32,7 +32,7 @@ TWO_LEVEL_LADDER = (("cooperate", 0, 0, None), ("defect", 1, 0, None))
 # The ranges of the scenario's numbers (docs/scenario-format.md, "Numbers and their ranges"),
 # chosen so that every count the core keeps is exact in its dtype: levels in int8, steps in
 # int32, fatalities in int64 (a Poisson draw whose mean, at most MAX_LEVEL_VALUE x
-# MAX_STEPS x pairs, stays far below 2**53), harms and payoffs in float32 without overflow.
+# MAX_STEPS x pairs, stays far below 2**53), harms and payoffs in float64 (see the docs for when exactly).
 #: Magnitude bound of every real-valued field (severity, fatalities, payoffs, policy ratios).
 LIMIT = 1e6
 #: Bound of every count (steps, quiet steps).
