@@ -52,8 +52,8 @@ def test_every_step_of_a_valid_scenario_turns_into_a_date_or_none(unit, start, n
     try:
         scenario = Scenario.from_dict(data)
     except ScenarioError as err:
-        assert "time.step_length" in str(err) and "calendar" in str(err)
-        assert unit != "turn"
+        assert "time.step_length" in str(err)
+        assert length > 1e6 or ("calendar" in str(err) and unit != "turn")
         return
     model = types.SimpleNamespace(scenario=scenario)
     for step in (0, 1, n_steps - 1, n_steps):

@@ -26,6 +26,7 @@ from . import story
 from .actors import ActorAgent, make_agent
 from .tally import RunTally
 from .words import RunDraws, RunWords, locate
+from .._text import show
 
 #: Per-actor measures, as agent attributes and agent reporters.
 AGENT_MEASURES = ("harm_inflicted", "harm_received", "payoff", "hostile_acts")
@@ -203,7 +204,7 @@ class EscalationModel(mesa.Model):
         for agent in self.agents:
             if agent.actor_id == actor_id:
                 return agent
-        raise KeyError(f"no actor {actor_id!r} (actors: {', '.join(self.scenario.actor_ids)})")
+        raise KeyError(f"no actor {show(actor_id)} (actors: {', '.join(self.scenario.actor_ids)})")
 
     @property
     def expected_fatalities(self) -> float:
@@ -274,7 +275,7 @@ def _outcome_now(model: EscalationModel) -> str:
 # -- arguments ----------------------------------------------------------------------------------
 def _check_index(name: str, value, low: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {show(value)}")
     if value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value}")
     return int(value)
