@@ -25,6 +25,7 @@ from ._progress import progress_bar
 from .core.plan import OUTCOMES as OUTCOME_CODES  # the order of the codes in result.column("outcome")
 from .batch import BatchResult, load_result, wilson_interval
 from .labels import measure_label, parameter_label
+from ._text import show
 
 COLOURS = {"war": "#b2182b", "ceasefire": "#2166ac", "ongoing": "#878787"}
 STATE_COLOURS = {"CC": "#1a9850", "CD": "#fdae61", "DC": "#f46d43", "DD": "#a50026"}
@@ -202,7 +203,7 @@ def active_pairs(result: BatchResult, threshold: float = ACTIVE_SHARE) -> list[t
 
 def _index(ids: list[str], actor: str) -> int:
     if actor not in ids:
-        raise ValueError(f"no actor {actor!r} in this scenario (actors: {', '.join(ids)})")
+        raise ValueError(f"no actor {show(actor)} in this scenario (actors: {', '.join(ids)})")
     return ids.index(actor)
 
 
@@ -421,7 +422,7 @@ def _two_parameters(sweep: SweepResult, x, y) -> tuple[str, str]:
         x, y = varying
     for name, key in (("x", x), ("y", y)):
         if key not in sweep.parameters:
-            raise ValueError(f"plot_sweep_heatmap: {name}={key!r} is not a swept parameter "
+            raise ValueError(f"plot_sweep_heatmap: {name}={show(key)} is not a swept parameter "
                              f"(swept: {', '.join(sweep.parameters)})")
     others = [k for k in varying if k not in (x, y)]
     if others or sweep.metadata.get("design") != "grid":
@@ -469,7 +470,7 @@ def plot_sweep_measure(sweep: SweepResult, measure: str, parameter: str | None =
     fig, ax = _axes(ax)
     parameter, others = _sweep_axis(sweep, parameter)
     if f"mean_{measure}" not in sweep.table:
-        raise ValueError(f"plot_sweep_measure: the sweep has no measure {measure!r} "
+        raise ValueError(f"plot_sweep_measure: the sweep has no measure {show(measure)} "
                          f"(measures: {', '.join(sweep.metadata['measures'])})")
     mean, se = sweep.table[f"mean_{measure}"], sweep.table[f"se_{measure}"]
     table = sweep.table.assign(_low=mean - 1.96 * se, _high=mean + 1.96 * se)
@@ -499,7 +500,7 @@ def _sweep_axis(sweep: SweepResult, parameter) -> tuple[str, list[str]]:
     varying = _varying(sweep)
     parameter = parameter or (varying or sweep.parameters)[0]
     if parameter not in sweep.parameters:
-        raise ValueError(f"{parameter!r} is not a swept parameter (swept: {', '.join(sweep.parameters)})")
+        raise ValueError(f"{show(parameter)} is not a swept parameter (swept: {', '.join(sweep.parameters)})")
     return parameter, [k for k in varying if k != parameter]
 
 
@@ -549,7 +550,7 @@ def plot_sensitivity(table: pd.DataFrame, *, measure: str = "war", scenario=None
     fig, ax = _axes(ax, figsize=(10, 4.8))  # room for parameter names in words
     rows = table[table["measure"] == measure]
     if rows.empty:
-        raise ValueError(f"plot_sensitivity: no measure {measure!r} (measures: {', '.join(table['measure'].unique())})")
+        raise ValueError(f"plot_sensitivity: no measure {show(measure)} (measures: {', '.join(table['measure'].unique())})")
     y = np.arange(len(rows))
     for k, order in enumerate(("first_order", "total_order")):
         v = rows[order].to_numpy()

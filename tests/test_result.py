@@ -21,7 +21,7 @@ def test_runs_has_one_row_per_run_with_compact_dtypes(result):
     assert runs["peak_level"].dtype == np.int8 and runs["end_step"].dtype == np.int16
     for actor in result.scenario.actor_ids:
         for key in ("harm_inflicted", "harm_received", "payoff"):
-            assert runs[f"{key}_{actor}"].dtype == np.float32
+            assert runs[f"{key}_{actor}"].dtype == np.float64
 
 
 def test_harm_inflicted_and_received_balance(result):

@@ -191,7 +191,7 @@ def test_a_small_scenario_within_the_limits_that_needs_too_much_for_one_run_is_r
     """The issue's example: a 1.5 KB scenario within the documented limits needed 18 GB for one run."""
     monkeypatch.setattr(simulate_module, "available_memory", lambda: 16 * 10**9)
     data = copy.deepcopy(BASE)
-    data["time"]["n_steps"] = 10**6
+    data["time"] = {"n_steps": 10**6}  # no start date: 10^6 days would leave the calendar
     data["ladder"] = [{"name": f"l{k}", "severity": k} for k in range(100)]
     data["actors"] = {f"S{k}": {"kind": "state", "policy": "tit_for_tat"} for k in range(12)}
     data["events"], data["outcomes"], data["payoffs"] = [], {}, {"own_cost": 0.5}

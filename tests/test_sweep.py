@@ -279,6 +279,18 @@ def test_sensitivity_is_reproducible_and_reports_its_bootstrap_intervals():
     assert one.attrs["n"] == 8 and one.attrs["n_runs"] == 200 and one.attrs["scenario"] == "duel"
 
 
+def test_sensitivity_of_one_parameter_and_one_measure():
+    """The critic's example crashed inside scipy, which squeezed the 1 x 1 indices to scalars.
+    With one input, all the variance of P(war) is its doing: both true indices are 1, and the
+    estimators scatter by about +-0.3 at n = 8 (as above)."""
+    table = sensitivity(duel(execution=0.02), {"actors.A.policy.ratio": (0.5, 2.0)}, n=8, n_runs=500, rng=1,
+                        n_resamples=9)
+    assert len(table) == 1
+    first, total = _indices(table, "actors.A.policy.ratio")
+    assert 0.5 < first < 1.5 and 0.5 < total < 1.5
+    assert table["first_order_low"].iloc[0] <= table["first_order_high"].iloc[0]
+
+
 def test_sensitivity_needs_a_power_of_two():
     with pytest.raises(ValueError, match="power of 2"):
         sensitivity(duel(), BOUNDS, n=6, n_runs=10, rng=1)

@@ -21,12 +21,12 @@ from .._rng import RngLike, seed_sequence
 from ..core.horizon import last_steps
 from ..core.plan import OUTCOMES, compile_plan
 from ..core.step import act, perceive, remembers
-from ..scenario import Scenario, load_scenario
-from ..scenario import as_scenario
+from ..scenario import Scenario, as_scenario
 from . import story
 from .actors import ActorAgent, make_agent
 from .tally import RunTally
 from .words import RunDraws, RunWords, locate
+from .._text import show
 
 #: Per-actor measures, as agent attributes and agent reporters.
 AGENT_MEASURES = ("harm_inflicted", "harm_received", "payoff", "hostile_acts")
@@ -208,7 +208,7 @@ class EscalationModel(mesa.Model):
         for agent in self.agents:
             if agent.actor_id == actor_id:
                 return agent
-        raise KeyError(f"no actor {actor_id!r} (actors: {', '.join(self.scenario.actor_ids)})")
+        raise KeyError(f"no actor {show(actor_id)} (actors: {', '.join(self.scenario.actor_ids)})")
 
     @property
     def expected_fatalities(self) -> float:
@@ -220,8 +220,8 @@ class EscalationModel(mesa.Model):
         """The run's measures, keyed like a row of ``BatchResult.runs``: run, outcome,
         end_step, peak_level, peak_step, hostile_steps, retaliations, fatalities, the escalation
         measures (peak_after_script, threshold_step, escalation_velocity, escalation_score), and per
-        actor ``harm_inflicted_<id>``, ``harm_received_<id>``, ``payoff_<id>`` (float32 values,
-        as the batch stores them).
+        actor ``harm_inflicted_<id>``, ``harm_received_<id>``, ``payoff_<id>`` (float64, as the
+        batch stores them).
 
         Raises
         ------
@@ -234,7 +234,7 @@ class EscalationModel(mesa.Model):
         out["fatalities"] = self.fatalities
         out.update(self._tally.escalation())
         for key, totals in zip(AGENT_MEASURES[:3], self._totals):  # harm and payoff, per actor
-            out.update({f"{key}_{a}": float(np.float32(v)) for a, v in zip(self.scenario.actor_ids, totals)})
+            out.update({f"{key}_{a}": float(v) for a, v in zip(self.scenario.actor_ids, totals)})
         return out
 
     @property
@@ -279,7 +279,7 @@ def _outcome_now(model: EscalationModel) -> str:
 # -- arguments ----------------------------------------------------------------------------------
 def _check_index(name: str, value, low: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {show(value)}")
     if value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value}")
     return int(value)

@@ -32,6 +32,7 @@ from scipy.sparse.linalg import spsolve
 
 from ..policies import Ladder, MemoryOnePolicy
 from ..scenario import Scenario
+from .._text import show
 
 #: The states of a two-player match on two levels, the first player's action first.
 STATES = ("CC", "CD", "DC", "DD")
@@ -53,7 +54,7 @@ def cooperation_vector(policy) -> np.ndarray:
                          "the last step, so the outcome is not a Markov chain on CC, CD, DC, DD")
     vector = np.asarray(policy, dtype=float)
     if vector.shape != (4,) or ((vector < 0) | (vector > 1)).any():
-        raise ValueError(f"expected a memory-one policy or four probabilities, got {policy!r}")
+        raise ValueError(f"expected a memory-one policy or four probabilities, got {show(policy)}")
     return vector
 
 
@@ -173,7 +174,7 @@ def _rstp(game) -> np.ndarray:
         return np.array([3.0, 0.0, 5.0, 1.0])
     rstp = getattr(game, "rstp", game)
     if rstp is None or len(rstp) != 4:
-        raise ValueError(f"game: expected a symmetric 2x2 StageGame or (R, S, T, P), got {game!r}")
+        raise ValueError(f"game: expected a symmetric 2x2 StageGame or (R, S, T, P), got {show(game)}")
     return np.array([float(x) for x in rstp])
 
 

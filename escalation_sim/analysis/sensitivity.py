@@ -118,7 +118,10 @@ class _Saltelli2010:
 
     def __call__(self, f_A, f_B, f_AB):
         self.f_A, self.f_B, self.f_AB = f_A, f_B, f_AB
-        return self.estimate(np.arange(f_A.shape[-1]))
+        # scipy squeezes what this returns and then assigns into it: one parameter and one
+        # measure would leave scalars there. The indices are read from this object
+        # (``indices``), not from scipy's result, so scipy gets placeholders it can squeeze.
+        return np.zeros((2, 2)), np.zeros((2, 2))
 
     def estimate(self, idx) -> tuple[np.ndarray, np.ndarray]:
         """First and total order, each shape ``(s, d)``, from the base samples ``idx``."""

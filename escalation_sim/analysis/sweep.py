@@ -35,6 +35,7 @@ from .._rng import RngLike, seed_sequence
 from ..batch import format as fmt, simulate, wilson_interval
 from ..batch.result import MEASURES, PER_ACTOR
 from ..scenario import Scenario, load_scenario, with_overrides
+from .._text import show
 from ..scenario import as_scenario
 
 OUTCOMES = ("war", "ceasefire", "ongoing")
@@ -69,17 +70,17 @@ def parse_grid(text: str) -> tuple[str, list]:
     key, sep, value = text.partition("=")
     key, value = key.strip(), value.strip()
     if not sep or not key or not value:
-        raise ValueError(f"grid {text!r}: expected key.path=lo:hi:n or key.path=a,b,c")
+        raise ValueError(f"grid {show(text)}: expected key.path=lo:hi:n or key.path=a,b,c")
     if ":" in value:
         return key, _parse_range(text, value)
     items = [item.strip() for item in value.split(",")]
     if len(items) > MAX_POINTS:
-        raise ValueError(f"grid {key!r}: {len(items):,} values; at most {MAX_POINTS:,}")
+        raise ValueError(f"grid {show(key)}: {len(items):,} values; at most {MAX_POINTS:,}")
     if not all(items):
-        raise ValueError(f"grid {text!r}: an empty value in the list {value!r}")
+        raise ValueError(f"grid {show(text)}: an empty value in the list {show(value)}")
     values = [_scalar(text, item) for item in items]
     if len(set(map(_sort_key, values))) < len(values):
-        raise ValueError(f"grid {text!r}: a value is listed twice")
+        raise ValueError(f"grid {show(text)}: a value is listed twice")
     return key, values
 
 
@@ -96,21 +97,21 @@ def parse_bounds(text: str) -> tuple[str, tuple[float, float]]:
     key, parts = key.strip(), [part.strip() for part in value.split(":")]
     bounds = [_scalar(text, part) if part else None for part in parts]
     if not sep or not key or len(bounds) != 2 or not all(_is_number(b) for b in bounds):
-        raise ValueError(f"bounds {text!r}: expected key.path=lo:hi with numbers lo < hi")
+        raise ValueError(f"bounds {show(text)}: expected key.path=lo:hi with numbers lo < hi")
     if not bounds[0] < bounds[1]:
-        raise ValueError(f"bounds {text!r}: lo must be less than hi")
+        raise ValueError(f"bounds {show(text)}: lo must be less than hi")
     return key, (bounds[0], bounds[1])
 
 
 def _parse_range(text: str, value: str) -> list:
     parts = [part.strip() for part in value.split(":")]
     if len(parts) != 3:
-        raise ValueError(f"grid {text!r}: expected lo:hi:n (three numbers), got {value!r}")
+        raise ValueError(f"grid {show(text)}: expected lo:hi:n (three numbers), got {show(value)}")
     lo, hi, n = (_scalar(text, part) for part in parts)
     if not (_is_number(lo) and _is_number(hi)):
-        raise ValueError(f"grid {text!r}: expected lo:hi:n with numbers lo and hi, got {value!r}")
+        raise ValueError(f"grid {show(text)}: expected lo:hi:n with numbers lo and hi, got {show(value)}")
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_POINTS:
-        raise ValueError(f"grid {text!r}: n in lo:hi:n must be an integer in 2..{MAX_POINTS:,}, got {parts[2]!r}")
+        raise ValueError(f"grid {show(text)}: n in lo:hi:n must be an integer in 2..{MAX_POINTS:,}, got {show(parts[2])}")
     values = [float(f"{v:.12g}") for v in np.linspace(lo, hi, n)]
     if all(isinstance(v, int) for v in (lo, hi)) and all(v.is_integer() for v in values):
         return [int(v) for v in values]
@@ -122,14 +123,14 @@ def _scalar(text: str, item: str):
     try:
         value = yaml.safe_load(item)
     except yaml.YAMLError:
-        raise ValueError(f"grid {text!r}: cannot read {item!r} as a YAML scalar") from None
+        raise ValueError(f"grid {show(text)}: cannot read {show(item)} as a YAML scalar") from None
     if isinstance(value, str):
         try:
             return float(value) if math.isfinite(float(value)) else value
         except ValueError:
             return value
     if isinstance(value, (list, dict)) or value is None:
-        raise ValueError(f"grid {text!r}: {item!r} is not a single value")
+        raise ValueError(f"grid {show(text)}: {show(item)} is not a single value")
     return value
 
 
@@ -220,7 +221,7 @@ def _bounds(scenario: Scenario, bounds):
     for key in keys:
         pair = [_plain(v) for v in np.asarray(bounds[key], dtype=object).ravel()]
         if len(pair) != 2 or not all(_is_number(v) for v in pair) or not pair[0] < pair[1]:
-            raise ValueError(f"bounds: {key}: expected (low, high) with low < high, got {bounds[key]!r}")
+            raise ValueError(f"bounds: {key}: expected (low, high) with low < high, got {show(bounds[key])}")
         if integer[key] is None:
             integer[key] = all(isinstance(v, int) for v in pair)
         widen = 0.5 if integer[key] else 0.0
@@ -258,7 +259,7 @@ def check_measures(scenario: Scenario, measures) -> tuple[str, ...]:
     measures = (measures,) if isinstance(measures, str) else tuple(measures)
     for m in measures:
         if m not in known:
-            raise ValueError(f"measures: unknown measure {m!r}; expected one of {', '.join(known)}")
+            raise ValueError(f"measures: unknown measure {show(m)}; expected one of {', '.join(known)}")
     return measures
 
 
@@ -389,7 +390,7 @@ def sweep(scenario: Scenario | str, *, grid: Mapping[str, Sequence] | None = Non
 
 def _count(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
+        raise ValueError(f"{name} must be an integer of at least 1, got {show(value)}")
     return int(value)
 
 
@@ -446,7 +447,7 @@ class SweepResult:
         """The scenario of one point (a row's ``point``)."""
         row = self.table.loc[self.table["point"] == point]
         if row.empty:
-            raise IndexError(f"point must be one of 0..{len(self.table) - 1}, got {point!r}")
+            raise IndexError(f"point must be one of 0..{len(self.table) - 1}, got {show(point)}")
         return with_overrides(self.scenario, {k: _plain(row[k].iloc[0]) for k in self.parameters})
 
     def point_seed(self, point: int) -> np.random.SeedSequence:

@@ -14,6 +14,7 @@ from . import format as fmt
 from .._frames import trajectory_frame
 from ..core.plan import OUTCOMES
 from ..scenario import Scenario, load_scenario
+from .._text import show
 
 MEASURES = ("end_step", "peak_level", "peak_step", "hostile_steps", "retaliations", "fatalities")
 #: Escalation measures (docs/model.md), after MEASURES in ``runs``; results saved before them lack them.
@@ -228,7 +229,7 @@ class BatchResult:
         if self._levels is None:
             raise ValueError("this batch kept no trajectories: simulate with trajectories=True")
         if isinstance(run, bool) or not isinstance(run, (int, np.integer)) or not 0 <= run < self.n_runs:
-            raise IndexError(f"run must be an integer in 0..{self.n_runs - 1}, got {run!r}")
+            raise IndexError(f"run must be an integer in 0..{self.n_runs - 1}, got {show(run)}")
         end = int(self.column("end_step")[run]) + 1
         return trajectory_frame(self._levels[:end, :, run], self.pairs, self.scenario.actor_ids)
 

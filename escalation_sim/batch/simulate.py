@@ -108,12 +108,33 @@ def memory_estimate(n_runs: int, n_steps: int, n_pairs: int, n_levels: int, n_ac
     int
         Bytes; within a factor of about two of what a run really uses.
     """
+    return sum(memory_parts(n_runs, n_steps, n_pairs, n_levels, n_actors, chunk_runs=chunk_runs,
+                            keep_runs=keep_runs, trajectories=trajectories).values())
+
+
+def memory_parts(n_runs: int, n_steps: int, n_pairs: int, n_levels: int, n_actors: int, *,
+                 chunk_runs: int, keep_runs: bool = True, trajectories: bool = False) -> dict[str, int]:
+    """``memory_estimate`` by part, in bytes: ``runs`` (the per-run table and done flags),
+    ``trajectories``, ``counts`` (the per-step level counts) and ``chunk`` (a chunk's working
+    arrays and the chunk list), so that a refusal can name what to cut."""
     chunk_runs = min(chunk_runs, n_runs)
-    per_run = 1 + (3 * 4 * n_actors + 40 if keep_runs else 0) + (n_steps * n_pairs if trajectories else 0)
-    counts = 3 * n_steps * n_pairs * n_levels * 8
-    chunk = chunk_runs * (n_pairs * (5 * n_levels + 24 + (n_steps if trajectories else 0)) + 12 * n_actors + 64)
-    chunk_list = 100 * -(-n_runs // chunk_runs)  # the (first, n) tuples of the chunks
-    return n_runs * per_run + counts + chunk + chunk_list
+    return {
+        "runs": n_runs * (1 + (3 * 8 * n_actors + 40 if keep_runs else 0)) + 100 * -(-n_runs // chunk_runs),
+        "trajectories": n_runs * n_steps * n_pairs if trajectories else 0,
+        "counts": 3 * n_steps * n_pairs * n_levels * 8,
+        "chunk": chunk_runs * (n_pairs * (5 * n_levels + 24 + (n_steps if trajectories else 0)) + 12 * n_actors + 64),
+    }
+
+
+#: What to cut when a part of ``memory_parts`` is the largest.
+ADVICE = {
+    "runs": "use fewer runs, or run_to_folder / run --out, which keep no per-run table in memory",
+    "trajectories": "use fewer runs or steps, or no trajectories",
+    "counts": "use fewer steps or actors: the per-step level counts (steps x actor pairs x levels) are kept "
+              "in memory whatever the output, run --out included",
+    "chunk": "use fewer actors or steps: a chunk's working arrays grow with actor pairs x levels "
+             "(and steps, with trajectories)",
+}
 
 
 def available_memory() -> int | None:
@@ -132,13 +153,20 @@ def available_memory() -> int | None:
         return None
 
 
-def check_memory(need: int, what: str) -> None:
-    """Raise ``BatchTooLarge`` if ``need`` bytes exceed ``MEMORY_SHARE`` of the available memory."""
+def check_memory(need: int | dict[str, int], what: str) -> None:
+    """Raise ``BatchTooLarge`` if ``need`` bytes exceed ``MEMORY_SHARE`` of the available memory.
+
+    ``need`` by part (``memory_parts``) makes the message advise cutting the largest part.
+    """
+    parts = need if isinstance(need, dict) else None
+    need = sum(parts.values()) if parts else need
     have = available_memory()
     if have is not None and need > MEMORY_SHARE * have:
+        advice = (ADVICE[max(parts, key=parts.get)] if parts else
+                  "use fewer runs or steps (or no trajectories), or run_to_folder / run --out, which keep "
+                  "no per-run table in memory")
         raise BatchTooLarge(f"{what} needs about {_bytes(need)} of memory, but this machine has {_bytes(have)} "
-                            "available; use fewer runs or steps (or no trajectories), or run_to_folder / "
-                            "run --out, which keep no per-run table in memory")
+                            f"available; {advice}")
 
 
 def _bytes(n: float) -> str:
@@ -172,7 +200,7 @@ class Batch:
         self.trajectories = trajectories
         self.plan = _plan(scenario)
         n_actors, P, L1 = len(scenario.actors), self.plan.n_pairs, self.plan.n_levels
-        need = memory_estimate(self.n_runs, self.n_steps, P, L1, n_actors, chunk_runs=self.chunk_runs(),
+        need = memory_parts(self.n_runs, self.n_steps, P, L1, n_actors, chunk_runs=self.chunk_runs(),
                                keep_runs=keep_runs, trajectories=trajectories)
         check_memory(need, f"a batch of {self.n_runs:,} runs of {self.n_steps:,} steps of {scenario.name}"
                            f" ({P} actor pairs, {L1} levels{', with trajectories' if trajectories else ''})")
@@ -180,7 +208,7 @@ class Batch:
         width = self.n_runs if keep_runs else 0
         self.runs = {k: np.zeros(width, dtype=d) for k, d in self.run_dtypes().items()}
         for k in ("harm_inflicted", "harm_received", "payoff"):
-            self.runs[k] = np.zeros((n_actors, width), dtype=np.float32)
+            self.runs[k] = np.zeros((n_actors, width), dtype=np.float64)
         self.keep_runs = keep_runs
         self.counts = np.zeros((self.n_steps, P, L1), dtype=np.int64)
         self.levels = np.zeros((self.n_steps, P, self.n_runs), dtype=np.int8) if trajectories else None

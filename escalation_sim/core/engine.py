@@ -118,11 +118,11 @@ def _as_slice(index: np.ndarray):
 
 
 def _sum_rows(values: np.ndarray, owner: np.ndarray, n_owners: int) -> np.ndarray:
-    """Rows of ``values`` summed by their owner, float32, shape ``(n_owners, n_runs)``.
+    """Rows of ``values`` summed by their owner, float64, shape ``(n_owners, n_runs)``.
 
     Not a matrix product: in worker processes the BLAS thread pool it would wake keeps spinning
     after the call and takes the CPU of the other workers."""
-    out = np.zeros((n_owners, values.shape[1]), dtype=np.float32)
+    out = np.zeros((n_owners, values.shape[1]), dtype=np.float64)
     for k in range(n_owners):
         rows = np.flatnonzero(owner == k)
         out[k] = values[rows[0]] if len(rows) == 1 else values[rows].sum(axis=0)
@@ -369,7 +369,7 @@ class _Tally:
         if self.two_players:
             runs["hostile_steps"] = self.occupancy[0].sum(axis=0, dtype=np.int32) - self.mutual[0]
         occupancy = self.occupancy.astype(np.float64)
-        harm = np.einsum("l,lpr->pr", plan.severity[1:].astype(np.float64), occupancy)
+        harm = np.einsum("l,lpr->pr", plan.severity[1:], occupancy)
         deaths = np.einsum("l,lpr->r", plan.fatalities[1:], occupancy)
         runs["fatalities"] = words.poisson(deaths).astype(np.int64)
         n_actors = len(plan.scenario.actors)

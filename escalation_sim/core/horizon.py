@@ -26,7 +26,8 @@ def geometric_lengths(u: np.ndarray, prob_end: float) -> np.ndarray:
         return np.full(u.shape, np.iinfo(np.int64).max, dtype=np.int64)
     if prob_end >= 1:
         return np.ones(u.shape, dtype=np.int64)
-    with np.errstate(divide="ignore"):
+    # a tiny prob_end makes the quotient overflow to inf: the cap below handles it
+    with np.errstate(divide="ignore", over="ignore"):
         steps = np.floor(np.log1p(-u) / np.log1p(-prob_end))
     return np.minimum(steps, 2**62).astype(np.int64) + 1
 

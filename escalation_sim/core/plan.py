@@ -88,7 +88,7 @@ class Plan:
     last_event_step: int
     n_policy_draws: int
     n_noise_draws: int
-    severity: np.ndarray  # (n_levels,) float32
+    severity: np.ndarray  # (n_levels,) float64
     fatalities: np.ndarray  # (n_levels,) float64, expected deaths per act
     payoff: np.ndarray | None  # (n_levels * n_levels,) flat [own * n + other], None = from harm
     own_cost: float
@@ -178,7 +178,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         last_event_step=max((e.step for e in scenario.events), default=-1),
         n_policy_draws=policy_draws.n,
         n_noise_draws=noise_draws.n,
-        severity=np.array([lv.severity for lv in scenario.ladder], dtype=np.float32),
+        severity=np.array([lv.severity for lv in scenario.ladder], dtype=np.float64),
         fatalities=np.array([lv.fatalities for lv in scenario.ladder], dtype=np.float64),
         payoff=payoffs.table(scenario.ladder).ravel() if explicit else None,
         own_cost=payoffs.own_cost,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.markov import _rstp, initial_distribution, memory_one_matrix
+from .._text import show
 
 
 def discounted_payoffs(p, q, *, prob_end: float, noise: float = 0.0, game=None) -> np.ndarray:
@@ -31,7 +32,7 @@ def discounted_payoffs(p, q, *, prob_end: float, noise: float = 0.0, game=None) 
         Expected total payoff of ``p`` and of ``q``; the expected length is ``1 / prob_end``.
     """
     if not 0 < prob_end < 1:
-        raise ValueError(f"prob_end: expected a probability in (0, 1), got {prob_end!r}")
+        raise ValueError(f"prob_end: expected a probability in (0, 1), got {show(prob_end)}")
     M = memory_one_matrix(p, q, noise=noise)
     x0 = initial_distribution(p, q, noise=noise)
     visits = np.linalg.solve((np.eye(4) - (1 - prob_end) * M).T, x0)  # expected turns in each state

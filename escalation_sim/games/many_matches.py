@@ -22,6 +22,7 @@ from ..policies import Ladder, Policy
 from ..policies.base import U32
 from .match import game_rstp, match_turns
 from .stage import StageGame
+from .._text import show
 
 
 def play_many(policies: list[Policy], first, second, *, turns: int | None = None, noise: float = 0.0,
@@ -52,7 +53,7 @@ def play_many(policies: list[Policy], first, second, *, turns: int | None = None
     if first.shape != second.shape or first.ndim != 1:
         raise ValueError(f"first and second must pair up, got shapes {first.shape} and {second.shape}")
     if not 0 <= noise <= 1:
-        raise ValueError(f"noise: expected a probability in [0, 1], got {noise!r}")
+        raise ValueError(f"noise: expected a probability in [0, 1], got {show(noise)}")
     turns = match_turns(turns, prob_end)
     M = len(first)
     R, S, T, P = game_rstp(game)

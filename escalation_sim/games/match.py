@@ -13,6 +13,7 @@ from ..policies import Policy
 from ..scenario import Scenario
 from .stage import StageGame
 from .strategies import strategy, strategy_name
+from .._text import show
 
 PolicyLike = str | dict | Policy
 #: The two-level payoffs (R, S, T, P) a match uses unless told otherwise.
@@ -28,7 +29,7 @@ def match_turns(turns: int | None, prob_end: float = 0.0) -> int:
     for a random horizon the length a match exceeds with probability below ``UNCAPPED_TAIL``
     (``ceil(log(1e-9) / log(1 - prob_end))``), so that the cap changes no result visibly."""
     if not isinstance(prob_end, (int, float)) or isinstance(prob_end, bool) or not 0 <= prob_end < 1:
-        raise ValueError(f"prob_end: expected a probability in [0, 1), got {prob_end!r}")
+        raise ValueError(f"prob_end: expected a probability in [0, 1), got {show(prob_end)}")
     if turns is not None:
         return turns
     if prob_end == 0:
@@ -48,7 +49,7 @@ def game_rstp(game: StageGame | tuple | None) -> tuple[float, float, float, floa
         return tuple(float(x) for x in game.rstp)
     values = tuple(game)
     if len(values) != 4:
-        raise ValueError(f"game: expected a StageGame or (R, S, T, P), got {game!r}")
+        raise ValueError(f"game: expected a StageGame or (R, S, T, P), got {show(game)}")
     return tuple(float(x) for x in values)
 
 

@@ -25,6 +25,7 @@ from .many_matches import play_many
 from .match import PolicyLike, match_scores
 from .stage import StageGame
 from .tournament import _named
+from .._text import show
 
 #: Generations a process without mutation runs at most before giving up on fixation.
 MAX_GENERATIONS = 100_000
@@ -89,7 +90,7 @@ def _counts(population, k: int) -> np.ndarray:
         counts = np.asarray(population)
         if counts.shape != (k,) or not np.issubdtype(counts.dtype, np.integer) or (counts < 0).any():
             raise ValueError(f"population: expected {k} non-negative player counts (one per strategy) or a "
-                             f"population size, got {population!r}")
+                             f"population size, got {show(population)}")
     if counts.sum() < 2:
         raise ValueError(f"population: a Moran process needs at least 2 players, got {int(counts.sum())}")
     return counts.astype(np.int64)
@@ -176,11 +177,11 @@ def moran(strategies: Sequence[PolicyLike] | Mapping[str, PolicyLike], populatio
     k = len(names)
     counts = _counts(population, k)
     if not 0 <= mutation_rate <= 1:
-        raise ValueError(f"mutation_rate: expected a probability in [0, 1], got {mutation_rate!r}")
+        raise ValueError(f"mutation_rate: expected a probability in [0, 1], got {show(mutation_rate)}")
     if mutation_rate > 0 and generations is None:
         raise ValueError("generations: with mutation a population never fixates; give the number of generations")
     if n_runs < 1:
-        raise ValueError(f"n_runs: expected an integer >= 1, got {n_runs!r}")
+        raise ValueError(f"n_runs: expected an integer >= 1, got {show(n_runs)}")
     seq = seed_sequence(rng)
     # Children made by key, not by spawn: a caller's SeedSequence is never advanced.
     match_seq, step_seq = (np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, c)) for c in (0, 1))
@@ -296,9 +297,9 @@ def fixation_probability(a: PolicyLike, b: PolicyLike, N: int, *, start: int = 1
         The fixation probability; ``start / N`` under neutral drift (all payoffs equal).
     """
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 2:
-        raise ValueError(f"N: expected a population size >= 2, got {N!r}")
+        raise ValueError(f"N: expected a population size >= 2, got {show(N)}")
     if not 1 <= start <= N - 1:
-        raise ValueError(f"start: expected 1 .. {N - 1} players of a, got {start!r}")
+        raise ValueError(f"start: expected 1 .. {N - 1} players of a, got {show(start)}")
     if payoffs is None:
         aa = match_scores(a, a, turns=turns, game=game)[0, 0]
         ab, ba = match_scores(a, b, turns=turns, game=game)[0]

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import linalg, special
 
 from .stage import StageGame
+from .._text import show
 
 #: A point is on the branch when the fixed-point equations hold to this (max abs error).
 TOLERANCE = 1e-9
@@ -36,7 +37,7 @@ def _matrices(game) -> tuple[np.ndarray, np.ndarray]:
     try:
         A, B = (np.asarray(m, dtype=float) for m in game)
     except (TypeError, ValueError):
-        raise ValueError(f"game: expected a StageGame or a pair of payoff matrices (A, B), got {game!r}") from None
+        raise ValueError(f"game: expected a StageGame or a pair of payoff matrices (A, B), got {show(game)}") from None
     if A.ndim != 2 or A.shape != B.shape or min(A.shape) < 1 or not (np.isfinite(A).all() and np.isfinite(B).all()):
         raise ValueError("game: A and B must be finite payoff matrices of one shape (n, m), "
                          f"got {A.shape} and {B.shape}")
@@ -233,7 +234,7 @@ def qre(game, lam: float, *, symmetric: bool | None = None) -> QREPoint:
         If the continuation cannot go on (a degenerate game), or a point fails its check.
     """
     if not lam >= 0:
-        raise ValueError(f"lam: expected a rationality >= 0, got {lam!r}")
+        raise ValueError(f"lam: expected a rationality >= 0, got {show(lam)}")
     system = _system(game, symmetric)
     if lam == 0:
         return _checked(system.point(system.start()))

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario import Scenario
+from .._text import show
 from ..scenario import as_scenario
 
 Exact = tuple[tuple[Fraction, ...], ...]
@@ -348,9 +349,9 @@ def dyad_game(scenario: Scenario, actor: str, target: str) -> StageGame:
     ids = scenario.actor_ids
     for key, value in (("actor", actor), ("target", target)):
         if value not in ids:
-            raise ValueError(f"{key}: {value!r} is not an actor of {scenario.name} (known: {', '.join(ids)})")
+            raise ValueError(f"{key}: {show(value)} is not an actor of {scenario.name} (known: {', '.join(ids)})")
     if actor == target:
-        raise ValueError(f"actor and target must differ, got {actor!r} twice")
+        raise ValueError(f"actor and target must differ, got {show(actor)} twice")
     table = scenario.payoffs.table(scenario.ladder)
     return StageGame.from_arrays(f"{scenario.name}: {actor} v {target}", table, table.T,
                                  actions=scenario.level_names())

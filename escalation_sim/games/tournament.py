@@ -15,6 +15,7 @@ from ..policies import Policy
 from .match import PolicyLike, match_scores
 from .stage import StageGame
 from .strategies import strategy, strategy_name
+from .._text import show
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def _named(strategies) -> dict[str, Policy]:
             policy = strategy(spec)
             name = spec if isinstance(spec, str) else strategy_name(policy)
             if name in named:
-                raise ValueError(f"strategies: {name!r} is given twice; pass a mapping name -> policy to enter both")
+                raise ValueError(f"strategies: {show(name)} is given twice; pass a mapping name -> policy to enter both")
             named[name] = policy
     if len(named) < 2:
         raise ValueError(f"strategies: a tournament needs at least two strategies, got {len(named)}")
@@ -184,5 +185,5 @@ def _initial_shares(initial, n: int) -> np.ndarray:
         return np.full(n, 1 / n)
     x = np.asarray(initial, dtype=float)
     if x.shape != (n,) or (x < 0).any() or x.sum() <= 0:
-        raise ValueError(f"initial: expected {n} non-negative population sizes, not all zero, got {initial!r}")
+        raise ValueError(f"initial: expected {n} non-negative population sizes, not all zero, got {show(initial)}")
     return x / x.sum()

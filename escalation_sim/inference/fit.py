@@ -29,6 +29,7 @@ from ..scenario import as_scenario
 from .exogenous import exogenous_acts
 from .likelihood import Likelihood
 from .params import check_keys
+from .._text import show
 
 def MOVES():
     """Differential-evolution proposals with a snooker share: on these likelihoods (bounded,
@@ -58,7 +59,7 @@ def parse_params(params) -> dict[str, tuple[float, float]]:
         try:
             low, high = (float(b) for b in bounds)
         except (TypeError, ValueError):
-            raise ValueError(f"params: {key}: expected (low, high), got {bounds!r}") from None
+            raise ValueError(f"params: {key}: expected (low, high), got {show(bounds)}") from None
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise ValueError(f"params: {key}: expected finite bounds with low < high, got ({low}, {high})")
         out[str(key)] = (low, high)
@@ -115,7 +116,7 @@ class Fit:
             return {k: float(getattr(self.samples[k], point)()) for k in self.keys}
         if isinstance(point, (int, np.integer)):
             return {k: float(self.samples[k].iloc[int(point)]) for k in self.keys}
-        raise ValueError(f"point: expected 'median', 'mean', 'mle', a sample index or a mapping, got {point!r}")
+        raise ValueError(f"point: expected 'median', 'mean', 'mle', a sample index or a mapping, got {show(point)}")
 
     def scenario(self, point="median") -> Scenario:
         """The scenario at a point of the posterior (see ``point``)."""
@@ -269,7 +270,7 @@ def fit(scenario, timeline, params, *, method: str = "emcee", rng: RngLike = Non
         (naming it) without ``exogenous``.
     """
     if method not in ("emcee", "abc"):
-        raise ValueError(f"method: expected 'emcee' or 'abc', got {method!r}")
+        raise ValueError(f"method: expected 'emcee' or 'abc', got {show(method)}")
     base = as_scenario(scenario)
     bounds = parse_params(params)
     keys = list(bounds)

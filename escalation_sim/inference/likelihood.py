@@ -31,8 +31,7 @@ from __future__ import annotations
 import warnings
 import numpy as np
 
-from ..scenario import Scenario, load_scenario
-from ..scenario import as_scenario
+from ..scenario import Scenario, as_scenario
 from .params import Structure, Values, as_table, check_keys, values_for
 from .._rng import seed_sequence
 from .particle import particle_log_likelihood

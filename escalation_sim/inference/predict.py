@@ -20,6 +20,7 @@ from ..batch.result import wilson_interval
 from ..core.plan import OUTCOMES
 from ..scenario import as_scenario
 from .fit import child, scenario_at
+from .._text import show
 
 #: Runs of one ``simulate`` call at most: one posterior draw's runs are simulated in groups.
 GROUP_RUNS = 2**16
@@ -112,7 +113,7 @@ def posterior_predictive(fit, n_runs: int, *, rng: RngLike = None, n_draws: int 
     PosteriorPredictive
     """
     if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs < 1:
-        raise ValueError(f"n_runs must be a positive integer, got {n_runs!r}")
+        raise ValueError(f"n_runs must be a positive integer, got {show(n_runs)}")
     seq = seed_sequence(rng)
     samples = fit.samples
     n_draws = int(n_draws or min(200, n_runs, len(samples)))

@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._text import show
+
 U32 = float(2**32)
 
 
@@ -69,19 +71,19 @@ def round_half_up(x):
 def check_probability(key: str, value: Any) -> float:
     value = check_number(key, value)
     if not 0.0 <= value <= 1.0:
-        raise PolicyError(key, f"{value!r} is not in [0, 1]")
+        raise PolicyError(key, f"{show(value)} is not in [0, 1]")
     return value
 
 
 def check_number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise PolicyError(key, f"expected a number, got {value!r}")
+        raise PolicyError(key, f"expected a number, got {show(value)}")
     try:
         value = float(value)
     except OverflowError:  # an int beyond float range
         raise PolicyError(key, "expected a number, got an integer too large for a float") from None
     if not math.isfinite(value):
-        raise PolicyError(key, f"expected a finite number, got {value!r}")
+        raise PolicyError(key, f"expected a finite number, got {show(value)}")
     return value
 
 
@@ -89,7 +91,7 @@ def check_level(key: str, value: Any, ladder: Ladder | None = None, *, optional=
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise PolicyError(key, f"expected a level (an integer), got {value!r}")
+        raise PolicyError(key, f"expected a level (an integer), got {show(value)}")
     if value < 0 or (ladder is not None and value > ladder.top):
         top = "" if ladder is None else f" (the ladder has levels 0..{ladder.top})"
         raise PolicyError(key, f"{value} is not a level on the ladder{top}")
@@ -133,7 +135,7 @@ class Policy:
         """Raise ``PolicyError`` if a parameter is invalid (on ``ladder``, when given)."""
         check_level("initial", self.initial, ladder, optional=True)
         if self.label is not None and not isinstance(self.label, str):
-            raise PolicyError("label", f"expected a name, got {self.label!r}")
+            raise PolicyError("label", f"expected a name, got {show(self.label)}")
 
     def params(self) -> dict[str, Any]:
         """Parameters as plain Python values, without defaults left at ``None``."""

@@ -24,6 +24,7 @@ from scipy import special
 from .base import Ladder, Policy, PolicyError, U32, check_number, check_probability
 from .memory_one import MemoryOnePolicy
 from .stateful import _Kernel
+from .._text import show
 
 #: The prisoner's dilemma payoffs (R, S, T, P) of the tournament.
 TOURNAMENT_RSTP = (3.0, 0.0, 5.0, 1.0)
@@ -123,7 +124,7 @@ class _FirstKernel(_Kernel):
 def _check_turns(policy):
     turns = policy.turns
     if turns is not None and (isinstance(turns, bool) or not isinstance(turns, (int, np.integer)) or turns < 1):
-        raise PolicyError("turns", f"expected the match length (an integer >= 1) or null, got {turns!r}")
+        raise PolicyError("turns", f"expected the match length (an integer >= 1) or null, got {show(turns)}")
 
 
 def _payoffs_as_tuple(policy):
@@ -135,7 +136,7 @@ def _payoffs_as_tuple(policy):
 def _check_payoffs(policy):
     values = policy.payoffs
     if not isinstance(values, (tuple, list)) or len(values) != 4:
-        raise PolicyError("payoffs", f"expected (R, S, T, P), got {values!r}")
+        raise PolicyError("payoffs", f"expected (R, S, T, P), got {show(values)}")
     for key, value in zip("RSTP", values):
         check_number(f"payoffs.{key}", value)
 

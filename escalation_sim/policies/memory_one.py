@@ -17,6 +17,7 @@ from .base import (
     check_probability,
     round_half_up,
 )
+from .._text import show
 
 
 class TableKernel:
@@ -175,7 +176,7 @@ class Proportional(MemoryOnePolicy):
     def check(self, ladder):
         super().check(ladder)
         if check_number("ratio", self.ratio) < 0:
-            raise PolicyError("ratio", f"{self.ratio!r} is negative; expected a number >= 0")
+            raise PolicyError("ratio", f"{show(self.ratio)} is negative; expected a number >= 0")
         check_level("cap", self.cap, ladder, optional=True)
 
     def table(self, ladder):
@@ -262,7 +263,7 @@ class MemoryOne(MemoryOnePolicy):
             raise PolicyError("vector", "give exactly one of 'vector' (two levels) or 'response'")
         if self.vector is not None:
             if not isinstance(self.vector, tuple) or len(self.vector) != 4:
-                raise PolicyError("vector", f"expected four probabilities, got {self.vector!r}")
+                raise PolicyError("vector", f"expected four probabilities, got {show(self.vector)}")
             for k, p in enumerate(self.vector):
                 check_probability(f"vector[{k}]", p)
             if ladder is not None and ladder.n_levels != 2:

@@ -9,6 +9,7 @@ from .base import Policy, PolicyError
 from .memory_one import Escalate, Fixed, GenerousTitForTat, MemoryOne, Proportional, Threshold, TitForTat
 from .stateful import ContriteTitForTat, GrimTrigger, Ledger, TitForTwoTats
 from .first_tournament import FIRST_TOURNAMENT_FAMILIES
+from .._text import show
 
 FAMILIES: dict[str, type[Policy]] = {
     cls.family: cls
@@ -50,18 +51,18 @@ def make_policy(spec: str | Mapping[str, Any] | Policy) -> Policy:
     if isinstance(spec, str):
         spec = {"family": spec}
     if not isinstance(spec, Mapping):
-        raise PolicyError("family", f"expected a policy name or a mapping, got {spec!r}")
+        raise PolicyError("family", f"expected a policy name or a mapping, got {show(spec)}")
     params = dict(spec)
     name = params.pop("family", None)
     if not isinstance(name, str):
-        raise PolicyError("family", f"expected a policy name, got {name!r} (known: {', '.join(policy_names())})")
+        raise PolicyError("family", f"expected a policy name, got {show(name)} (known: {', '.join(policy_names())})")
     if name in FAMILIES:
         cls, preset = FAMILIES[name], {}
     elif name in PRESETS:
         cls, preset = PRESETS[name]
         preset = {**preset, "label": name}
     else:
-        raise PolicyError("family", f"{name!r} is not a policy (known: {', '.join(policy_names())})")
+        raise PolicyError("family", f"{show(name)} is not a policy (known: {', '.join(policy_names())})")
     allowed = [f.name for f in fields(cls)]
     for key in params:
         if key not in allowed:

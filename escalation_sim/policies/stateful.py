@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import Ladder, Policy, PolicyError, check_level, check_number
+from .._text import show
 
 
 class _Kernel:
@@ -150,9 +151,9 @@ class Ledger(Policy):
         super().check(ladder)
         for key in ("tolerance", "overreaction"):
             if check_number(key, getattr(self, key)) < 0:
-                raise PolicyError(key, f"{getattr(self, key)!r} is negative; expected a number >= 0")
+                raise PolicyError(key, f"{show(getattr(self, key))} is negative; expected a number >= 0")
         if check_number("bias", self.bias) <= -1:
-            raise PolicyError("bias", f"{self.bias!r} must be greater than -1")
+            raise PolicyError("bias", f"{show(self.bias)} must be greater than -1")
         check_level("cap", self.cap, ladder, optional=True)
 
     def compile(self, ladder):

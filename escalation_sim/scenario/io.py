@@ -17,6 +17,7 @@ import yaml
 from .errors import ScenarioError
 from .model import Scenario
 from .validate import build_scenario
+from .._text import show
 
 BUNDLE = "escalation_sim.bundled"
 #: The largest scenario file read, in bytes (the largest bundled one is under 10 kB).
@@ -53,7 +54,7 @@ def _mapping_without_duplicates(loader, node, deep=False):
             continue  # construct_mapping reports an unhashable key with its line
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} is given twice", key_node.start_mark)
+                None, None, f"the key {show(key)} is given twice", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep)
 
@@ -70,7 +71,7 @@ def _construct_object(loader, node, deep=False):
         value = node.value if isinstance(node.value, str) else "a collection"
         value = value if len(value) <= 40 else value[:40] + "..."
         raise yaml.constructor.ConstructorError(
-            None, None, f"cannot read {value!r} as {node.tag}: {str(exc)[:200]}", node.start_mark) from None
+            None, None, f"cannot read {show(value)} as {node.tag}: {str(exc)[:200]}", node.start_mark) from None
 
 
 _UniqueKeyLoader.construct_object = _construct_object
@@ -199,7 +200,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     and ``1e-3`` as the number it is, as ``--grid`` reads it."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ScenarioError("--set", "", f"{text[:60]!r} is not of the form key.path=value")
+        raise ScenarioError("--set", "", f"{show(text[:60])} is not of the form key.path=value")
     if _EXPONENT.fullmatch(value.strip()):
         return key.strip(), float(value)
     return key.strip(), parse_yaml(value, f"--set {key.strip()}") if value.strip() else None
@@ -232,7 +233,7 @@ def with_overrides(scenario: Scenario | str | os.PathLike, overrides: Mapping[st
     for key, value in overrides.items():
         if not isinstance(key, str) or not key:
             raise ScenarioError(file, "", f"an override's key must be a key path such as 'noise.execution', "
-                                          f"got {type(key).__name__} {str(key)[:40]!r}")
+                                          f"got {type(key).__name__} {show(str(key)[:40])}")
         _set_path(data, key, _plain(value), file)
     return build_scenario(data, file=f"{file} (with overrides)")
 

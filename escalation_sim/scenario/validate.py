@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime
 import math
-import reprlib
 from typing import Any, Callable
 
+from .._text import show
 from ..policies import Ladder, PolicyError, make_policy
 from .errors import ScenarioError
 from .model import (
@@ -32,7 +32,7 @@ TWO_LEVEL_LADDER = (("cooperate", 0, 0, None), ("defect", 1, 0, None))
 # The ranges of the scenario's numbers (docs/scenario-format.md, "Numbers and their ranges"),
 # chosen so that every count the core keeps is exact in its dtype: levels in int8, steps in
 # int32, fatalities in int64 (a Poisson draw whose mean, at most MAX_LEVEL_VALUE x
-# MAX_STEPS x pairs, stays far below 2**53), harms and payoffs in float32 without overflow.
+# MAX_STEPS x pairs, stays far below 2**53), harms and payoffs in float64 (see the docs for when exactly).
 #: Magnitude bound of every real-valued field (severity, fatalities, payoffs, policy ratios).
 LIMIT = 1e6
 #: Bound of every count (steps, quiet steps).
@@ -154,17 +154,11 @@ def _join(path: str, key) -> str:
     return f"{path}.{key}" if path else key
 
 
-_REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 60
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
-_REPR.maxlevel = 2
-
-
 def _show(value) -> str:
     """A value as quoted in a message, at most about 60 characters whatever its size."""
     if isinstance(value, (dict, list)):
         return f"a {type(value).__name__}"
-    return _REPR.repr(value)
+    return show(value)
 
 
 def _num(x: float) -> str:
@@ -415,7 +409,29 @@ def _time(r: Reader, value) -> Time:
     )
     if None in parts[:3] or parts[4] is None:
         raise _Abort
+    _calendar_bound(r, *parts[:4])
     return Time(*parts)
+
+
+#: Days in one step unit, rounded up, for the calendar bound; other units have no dates.
+_UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 31, "year": 366}
+#: The range of the dates computed from a start date (pandas' nanosecond Timestamp), with a
+#: margin, and the longest horizon in days (its Timedelta holds about 292 years).
+CALENDAR = (datetime.date(1678, 1, 1), datetime.date(2262, 1, 1))
+MAX_SPAN_DAYS = 105_000
+
+
+def _calendar_bound(r: Reader, n_steps: int, step_length: float, step_unit: str, start: str | None) -> None:
+    """With a start date and a calendar unit, steps 0 .. n_steps must all have dates."""
+    days = _UNIT_DAYS.get(step_unit.lower().removesuffix("s"))
+    if start is None or days is None:
+        return
+    first = datetime.date.fromisoformat(start)
+    span = n_steps * step_length * days
+    if not CALENDAR[0] <= first or span > min(MAX_SPAN_DAYS, (CALENDAR[1] - first).days):
+        r.fail("time.step_length", f"time.start {start} plus n_steps x step_length = {n_steps * step_length:g} "
+                                   f"{step_unit} leaves the calendar ({CALENDAR[0]} .. {CALENDAR[1]}, at most "
+                                   f"{MAX_SPAN_DAYS:,} days); use fewer or shorter steps, or no time.start")
 
 
 def _prob_end(r: Reader, value) -> float:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib.resources import files
 
+from .._text import show
+
 #: Bundled timeline name -> (file under scenarios/timelines/, the scenario it belongs to).
 BUNDLED = {
     "us_iran_2020_record": ("us_iran_2020_record.csv", "us_iran_2020_record"),
@@ -34,7 +36,7 @@ def bundled_timeline(name: str) -> str:
         If no bundled timeline has that name.
     """
     if name not in BUNDLED:
-        raise KeyError(f"{name!r} is not a bundled timeline (known: {', '.join(list_timelines())})")
+        raise KeyError(f"{show(name)} is not a bundled timeline (known: {', '.join(list_timelines())})")
     return str(files("escalation_sim.bundled.timelines").joinpath(BUNDLED[name][0]))
 
 

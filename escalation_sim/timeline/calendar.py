@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .._text import show
+
 _FIXED = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(weeks=1)}
 _MONTHS = {"month": 1, "year": 12}
 UNITS = tuple(_FIXED) + tuple(_MONTHS)
@@ -29,7 +31,7 @@ def calendar_unit(time) -> str | None:
 def why_no_calendar(time) -> str:
     if time.start is None:
         return "the scenario has no time.start, so dates cannot become steps; give `step` instead"
-    return (f"the scenario's step_unit {time.step_unit!r} is not a calendar unit "
+    return (f"the scenario's step_unit {show(time.step_unit)} is not a calendar unit "
             f"({', '.join(UNITS)}), so dates cannot become steps; give `step` instead")
 
 

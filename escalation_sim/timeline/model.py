@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..scenario import as_scenario
 from .errors import TimelineError
+from .._text import show
 
 #: Columns of ``Timeline.events``, in order: the key, the level, then what is known of the act.
 COLUMNS = ("step", "actor", "target", "level", "date", "cameo", "goldstein", "source", "note")
@@ -125,17 +126,17 @@ class Timeline:
         return out
 
     def _check_fits(self, scenario) -> None:
-        where = self.path or f"timeline {self.scenario_name!r}"
+        where = self.path or f"timeline {show(self.scenario_name)}"
         missing = [a for a in self.actors if a not in scenario.actor_ids]
         if missing:
-            raise TimelineError(where, None, "actors", f"{missing[0]!r} is not an actor of scenario "
-                                f"{scenario.name!r} (known: {', '.join(scenario.actor_ids)})")
+            raise TimelineError(where, None, "actors", f"{show(missing[0])} is not an actor of scenario "
+                                f"{show(scenario.name)} (known: {', '.join(scenario.actor_ids)})")
         if self.window[1] > scenario.n_steps:
             raise TimelineError(where, None, "window", f"steps {self.window[0]}..{self.window[1] - 1} "
-                                f"reach past the horizon of {scenario.name!r} (steps 0..{scenario.n_steps - 1})")
+                                f"reach past the horizon of {show(scenario.name)} (steps 0..{scenario.n_steps - 1})")
         if len(self.events) and self.events["level"].max() > scenario.top:
             raise TimelineError(where, None, "level", f"{self.events['level'].max()} is above the top "
-                                f"of the ladder of {scenario.name!r} (levels 0..{scenario.top})")
+                                f"of the ladder of {show(scenario.name)} (levels 0..{scenario.top})")
 
     # -- constructors -----------------------------------------------------------------------
     @classmethod
@@ -162,7 +163,7 @@ class Timeline:
                              "note": note.note if note else None})
         events = normalise_events(pd.DataFrame(rows, columns=["step", "actor", "target", "level", "date", "source", "note"]))
         return cls.build(scenario, events, actors=actors, window=window,
-                         where=f"scenario {scenario.name!r}")
+                         where=f"scenario {show(scenario.name)}")
 
     @classmethod
     def from_levels(cls, scenario, levels, *, first_step: int = 0, actors=None) -> Timeline:
@@ -232,7 +233,7 @@ class Timeline:
     def check(self, scenario, *, where=None) -> None:
         """Raise ``TimelineError`` unless the timeline fits the scenario and its own rules."""
         scenario = as_scenario(scenario)
-        where = where or self.path or f"timeline {self.scenario_name!r}"
+        where = where or self.path or f"timeline {show(self.scenario_name)}"
         first, stop = self.window
         if not 0 <= first <= stop:
             raise TimelineError(where, None, "window", f"{self.window} is not (first, stop) with 0 <= first <= stop")
@@ -241,7 +242,7 @@ class Timeline:
         for key in ("actor", "target"):
             outside = ~ev[key].isin(self.actors)
             if outside.any():
-                raise TimelineError(where, None, key, f"{ev[key][outside].iloc[0]!r} is not among the "
+                raise TimelineError(where, None, key, f"{show(ev[key][outside].iloc[0])} is not among the "
                                     f"timeline's actors ({', '.join(self.actors)})")
         if (ev["actor"] == ev["target"]).any():
             raise TimelineError(where, None, "target", "an actor does not act toward itself")
@@ -281,7 +282,7 @@ class Timeline:
         dates = self.events["date"].dropna()
         span = f" ({dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d})" if len(dates) else ""
         skipped = f"; {len(self.skipped)} rows skipped" if len(self.skipped) else ""
-        return (f"Timeline of {self.scenario_name!r}: {len(self.events)} acts among "
+        return (f"Timeline of {show(self.scenario_name)}: {len(self.events)} acts among "
                 f"{', '.join(self.actors)}; steps {first}..{stop - 1}{span}{skipped}")
 
     def _shown(self) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from .calendar import calendar_unit, date_to_step, dates_to_steps, step_to_date,
 from .errors import TimelineError
 from .mapping import LevelMap, actor_codes, goldstein_of, is_cameo
 from .model import SKIPPED_COLUMNS, Timeline
+from .._text import show
 
 
 def read_timeline(path, scenario, *, format=None, codes=None, errors="raise", window=None,
@@ -58,12 +59,12 @@ def read_timeline(path, scenario, *, format=None, codes=None, errors="raise", wi
         cannot map, a level that is not on the ladder.
     """
     if errors not in ("raise", "report"):
-        raise ValueError(f"errors={errors!r}: expected 'raise' or 'report'")
+        raise ValueError(f"errors={show(errors)}: expected 'raise' or 'report'")
     scenario = as_scenario(scenario)
     file = os.fspath(path)
     fmt = format or formats.sniff(file)
     if fmt not in formats.FORMATS:
-        raise TimelineError(file, None, "format", f"{fmt!r} is not a format (known: {', '.join(formats.FORMATS)})")
+        raise TimelineError(file, None, "format", f"{show(fmt)} is not a format (known: {', '.join(formats.FORMATS)})")
     raw = {"csv": formats.plain_csv, "icews": formats.icews,
            "gdelt2": lambda p: formats.gdelt(p, 2), "gdelt1": lambda p: formats.gdelt(p, 1)}[fmt](file)
     rows = _Rows(file, raw, scenario, codes)
@@ -124,7 +125,7 @@ class _Rows:
         known = ", ".join(self.scenario.actor_ids)
         self.fail(self.t[key] == "", name, "missing actor code")
         self.fail(found.isna(), name, lambda r: [
-            f"{c!r} is not an actor of scenario {self.scenario.name!r} ({known}) nor one of their codes" for c in r[key]])
+            f"{show(c)} is not an actor of scenario {show(self.scenario.name)} ({known}) nor one of their codes" for c in r[key]])
         return found
 
     def _dates(self) -> pd.Series:
@@ -135,7 +136,7 @@ class _Rows:
         dates = pd.to_datetime(text.where(shaped), format=fmt, errors="coerce")
         example = "2020-01-03" if fmt == "ISO8601" else pd.Timestamp("2020-01-03").strftime(fmt)
         self.fail((text != "") & dates.isna(), self.fields["date"],
-                  lambda r: [f"{d!r} is not a date (expected {example})" for d in r["date"]])
+                  lambda r: [f"{show(d)} is not a date (expected {example})" for d in r["date"]])
         return dates
 
     def _steps(self) -> pd.Series:
@@ -143,7 +144,7 @@ class _Rows:
         given = text != ""
         steps = pd.to_numeric(text.where(given), errors="coerce")
         self.fail(given & (steps.isna() | (steps % 1 != 0)), "step",
-                  lambda r: [f"{s!r} is not a whole number" for s in r["step"]])
+                  lambda r: [f"{show(s)} is not a whole number" for s in r["step"]])
         from_date = ~given & self.date.notna()
         time = self.scenario.time
         if from_date.any() and calendar_unit(time) is None:
@@ -178,15 +179,15 @@ class _Rows:
         g_text = t["goldstein"]
         goldstein = pd.to_numeric(g_text.where(g_text != ""), errors="coerce")
         self.fail((g_text != "") & (goldstein.isna() | (goldstein.abs() > 10)), self.fields.get("goldstein", "goldstein"),
-                  lambda r: [f"{g!r} is not a Goldstein value (a number in [-10, 10])" for g in r["goldstein"]])
+                  lambda r: [f"{show(g)} is not a Goldstein value (a number in [-10, 10])" for g in r["goldstein"]])
         named = t["level"] != ""
         level[named] = _each(t["level"][named], lm.by_name)
         self.fail(named & level.isna(), "level", lambda r: [
-            f"{x!r} is not a level (known: {', '.join(lm.names)}, or 0..{len(lm.names) - 1})" for x in r["level"]])
+            f"{show(x)} is not a level (known: {', '.join(lm.names)}, or 0..{len(lm.names) - 1})" for x in r["level"]])
         coded = ~named & (t["cameo"] != "")
         cameo_field = self.fields.get("cameo", "cameo")
         self.fail(coded & ~_each(t["cameo"], is_cameo).astype(bool), cameo_field,
-                  lambda r: [f"{c!r} is not a CAMEO event code (a root 01..20 and up to two more digits)" for c in r["cameo"]])
+                  lambda r: [f"{show(c)} is not a CAMEO event code (a root 01..20 and up to two more digits)" for c in r["cameo"]])
         level[coded] = _each(t["cameo"][coded], lm.by_cameo)
         table = _each(t["cameo"], goldstein_of)
         goldstein = goldstein.fillna(table)
@@ -230,8 +231,8 @@ def _each(values: pd.Series, fn) -> pd.Series:
 def _codes(file, scenario, codes) -> dict[str, str]:
     for actor_id in (codes or {}):
         if actor_id not in scenario.actor_ids:
-            raise TimelineError(file, None, "codes", f"{actor_id!r} is not an actor of scenario "
-                                f"{scenario.name!r} (known: {', '.join(scenario.actor_ids)})")
+            raise TimelineError(file, None, "codes", f"{show(actor_id)} is not an actor of scenario "
+                                f"{show(scenario.name)} (known: {', '.join(scenario.actor_ids)})")
     return actor_codes(scenario, codes)
 
 
