@@ -167,7 +167,8 @@ def test_slider_recomputes_and_a_war_run_plays_to_the_war(server, browser, shots
         return _control(browser, "generous tit for tat: generosity").find_element(By.CSS_SELECTOR, ".control-exact input")
 
     box().click()
-    for key in [Keys.END, *[Keys.BACKSPACE] * 3, *"1.4"]:  # at a person's pace: each key goes to the server
+    typed = len(box().get_attribute("value"))  # the scenario's value, however many digits it has
+    for key in [Keys.END, *[Keys.BACKSPACE] * typed, *"1.4"]:  # at a person's pace: each key goes to the server
         box().send_keys(key)
         time.sleep(0.4)
     assert box().get_attribute("value") == "1.4"
