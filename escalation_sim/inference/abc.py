@@ -34,6 +34,7 @@ import pandas as pd
 from .._rng import seed_sequence
 from ..batch import simulate
 from .fit import child, scenario_at
+from .likelihood import levels_array
 
 #: The scale of a normal distribution's median absolute deviation.
 MAD_SCALE = 1.4826
@@ -48,13 +49,8 @@ def observed_window(scenario, timeline) -> tuple[np.ndarray, int]:
     ValueError
         A wrong shape, no steps, nothing observed, or a level above the ladder's top.
     """
-    if isinstance(timeline, np.ndarray):
-        levels, first = timeline, 0
-    else:
-        levels, first = np.asarray(timeline.levels(scenario)), int(timeline.window[0])
+    levels, first = levels_array(scenario, timeline)
     A = len(scenario.actors)
-    if levels.ndim != 3 or levels.shape[1:] != (A, A):
-        raise ValueError(f"observed levels: expected shape (n_steps, {A}, {A}), got {levels.shape}")
     if len(levels) == 0:
         raise ValueError("observed levels: the timeline has no steps; ABC needs at least one observed step")
     off = ~np.eye(A, dtype=bool)

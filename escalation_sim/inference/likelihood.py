@@ -249,6 +249,19 @@ def _end_step(top, war_level, quiet_steps, last_event, n_steps, quiet_level=0) -
     return n_steps
 
 
+def levels_array(scenario: Scenario, timeline) -> tuple[np.ndarray, int]:
+    """A timeline's (or an array's) observed levels ``(n_steps, n_actors, n_actors)``, -1 where
+    unobserved, and its first step (0 for an array); ``ValueError`` on a wrong shape."""
+    if isinstance(timeline, np.ndarray):
+        levels, first = timeline, 0
+    else:
+        levels, first = np.asarray(timeline.levels(scenario)), int(timeline.window[0])
+    A = len(scenario.actors)
+    if levels.ndim != 3 or levels.shape[1:] != (A, A):
+        raise ValueError(f"observed levels: expected shape (n_steps, {A}, {A}), got {levels.shape}")
+    return levels, first
+
+
 def observed_levels(scenario: Scenario, timeline) -> tuple[np.ndarray, int]:
     """Observed levels ``(n_steps, n_actors, n_actors)`` from step 0, and the first step.
 
@@ -258,13 +271,8 @@ def observed_levels(scenario: Scenario, timeline) -> tuple[np.ndarray, int]:
         When the window does not start at step 0 or a pair of the scenario's actors is not
         observed: the exact likelihood needs the whole state of every step.
     """
-    if isinstance(timeline, np.ndarray):
-        levels, first = timeline, 0
-    else:
-        levels, first = np.asarray(timeline.levels(scenario)), int(timeline.window[0])
+    levels, first = levels_array(scenario, timeline)
     A = len(scenario.actors)
-    if levels.ndim != 3 or levels.shape[1:] != (A, A):
-        raise ValueError(f"observed levels: expected shape (n_steps, {A}, {A}), got {levels.shape}")
     if first != 0:
         raise ValueError(f"the timeline's window starts at step {first}; the likelihood needs it to start at "
                          "step 0, where the scenario starts (what happened before is not observed)")
