@@ -9,9 +9,7 @@ has a small call in ``CALLS``.
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 import tempfile
 
 import numpy as np
@@ -20,24 +18,9 @@ import pytest
 
 import escalation_sim as es
 
-from conftest import two_player
+from conftest import public_modules, two_player
 
 SCENARIO = two_player("random", {"family": "generous_tit_for_tat", "generosity": 0.3}, n_steps=30, execution=0.1)
-
-
-def public_modules():
-    """``escalation_sim`` and every module under it with no private part in its name. A module
-    whose optional third-party dependency is not installed is left out (it cannot be called
-    here either); a failing import of the package's own code is an error."""
-    yield es
-    for info in pkgutil.walk_packages(es.__path__, "escalation_sim.", onerror=lambda name: None):
-        if any(part.startswith("_") for part in info.name.split(".")):
-            continue
-        try:
-            yield importlib.import_module(info.name)
-        except ModuleNotFoundError as exc:
-            if (exc.name or "").split(".")[0] == "escalation_sim":
-                raise
 
 
 def _takes_rng(obj) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import pkgutil
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -22,30 +21,17 @@ import escalation_sim as es
 from escalation_sim import agents, batch, core, games, inference, timeline
 from escalation_sim.inference import load_fit
 from escalation_sim.inference.calibration import simulated_levels
+from conftest import public_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = "us_iran_2020_record"
-
-
-def public_packages():
-    """``escalation_sim`` and each subpackage with no private part in its name whose optional
-    third-party dependency is installed."""
-    yield es
-    for info in pkgutil.walk_packages(es.__path__, "escalation_sim.", onerror=lambda name: None):
-        if not info.ispkg or any(part.startswith("_") for part in info.name.split(".")):
-            continue
-        try:
-            yield importlib.import_module(info.name)
-        except ModuleNotFoundError as exc:
-            if (exc.name or "").split(".")[0] == "escalation_sim":
-                raise
 
 
 def scenario_functions() -> dict[str, object]:
     """Every callable in a public ``__all__`` (functions, classes, their public methods) with a
     parameter named ``scenario``, by its defining module and qualified name."""
     found = {}
-    for package in public_packages():
+    for package in public_modules(packages_only=True):
         for name in getattr(package, "__all__", ()):
             obj = getattr(package, name, None)
             candidates = [obj]

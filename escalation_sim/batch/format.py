@@ -90,6 +90,7 @@ def html_block(lines, *tables: str) -> str:
 # -- sweeps --------------------------------------------------------------------------------------
 
 def sweep_header(result) -> str:
+    """The three header lines of a printed sweep: title, design and seed, what the table shows."""
     meta, scenario = result.metadata, result.scenario
     return (f"{scenario.title or scenario.name}\nsweep of {scenario.name}: {len(result.table)} points "
             f"({meta['design']}), {meta['n_runs']:,} runs each, seed {meta['seed']['entropy']}\n"

@@ -83,6 +83,15 @@ def default_chunk_size(n_pairs: int) -> int:
 
 
 def check_count(name: str, value, *, optional=False) -> int | None:
+    """``value`` as a count of at least 1 (``None`` passes when ``optional``).
+
+    Raises
+    ------
+    TypeError
+        Not an integer (a bool or a float is refused).
+    ValueError
+        Below 1.
+    """
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

@@ -37,10 +37,12 @@ def silence_stdout() -> None:
 
 
 def note(message: str) -> None:
+    """Print ``message`` to standard error (notes and progress never mix with results)."""
     print(message, file=sys.stderr)
 
 
 def emit_json(data) -> None:
+    """Print ``data`` to standard output as indented JSON (NumPy scalars and paths as plain values)."""
     print(json.dumps(data, indent=2, default=_plain))
 
 
@@ -143,6 +145,7 @@ seed_int = whole_number(0)  # a seed: a non-negative integer of any size
 
 
 def add_scenario_options(parser) -> None:
+    """Add SCENARIO, ``--set KEY=VALUE`` (repeatable) and ``--steps T`` to ``parser``."""
     parser.add_argument("scenario", metavar="SCENARIO", help="bundled name, YAML file or run folder")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a scenario value by key path, e.g. actors.USA.policy.ratio=1.5 "
@@ -152,6 +155,7 @@ def add_scenario_options(parser) -> None:
 
 
 def add_parallel_options(parser) -> None:
+    """Add ``--workers``, ``--dask``, ``--dask-timeout`` and ``--progress`` to ``parser``."""
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="run the chunks in N processes (with --dask local: N Dask workers)")
     parser.add_argument("--dask", metavar="ADDRESS", help="run the chunks on the Dask scheduler at ADDRESS, "
@@ -163,10 +167,13 @@ def add_parallel_options(parser) -> None:
 
 
 def add_json(parser) -> None:
+    """Add ``--json`` (print the result as JSON) to ``parser``."""
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def check_parallel_args(args) -> None:
+    """Refuse parallel options that cannot go together (``UsageError``): ``--workers`` with a
+    remote scheduler, a non-positive ``--dask-timeout``, more workers than ``max_workers()``."""
     if args.dask not in (None, "local") and args.workers is not None:
         raise UsageError("--workers sizes a local pool or --dask local; a Dask scheduler brings its own workers")
     if args.dask_timeout <= 0:

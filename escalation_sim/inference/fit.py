@@ -335,6 +335,8 @@ class _Sampler:
         sampler = emcee.EnsembleSampler(self.n_walkers, len(self.low), self.log_prob, vectorize=True,
                                         moves=MOVES())
         seed = child(self.seq, k + 1).generate_state(1)[0]
+        # emcee draws from a legacy RandomState and takes its state, not a Generator: it is
+        # seeded here from the fit's own SeedSequence child, so the chain is fixed by `rng`.
         state = emcee.State(coords, log_prob=log_prob, random_state=np.random.RandomState(seed).get_state())
         sampler.run_mcmc(state, n_steps)
         return sampler.get_chain(), sampler.get_log_prob()
